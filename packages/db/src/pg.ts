@@ -50,7 +50,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       }
     },
     async close() {
-      await pool.end();
+      if (!pool.ended) {
+        await pool.end();
+      }
     },
   };
   return db;

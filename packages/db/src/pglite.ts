@@ -40,7 +40,9 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
       });
     },
     async close() {
-      await pg.close();
+      if (!pg.closed) {
+        await pg.close();
+      }
     },
   };
   return db;

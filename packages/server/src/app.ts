@@ -1,0 +1,136 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { type Db, migrationsCurrent } from '@sen/db';
+import { isOutcomeError, loadDefinitions, outcome, warmSearchParams } from '@sen/fhir';
+import { assertValid } from '@sen/fhir/validation.ts';
+import { FhirStore } from '@sen/store';
+import { buildCapabilityStatement } from './fhir/capability.ts';
+import { sendFhir } from './fhir/rest.ts';
+import { registerFhirRoutes } from './fhir/rest.ts';
+import { FhirRouter } from './fhir/router.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    fhirBase: string;
+  }
+}
+
+export interface AppConfig {
+  /** Public base URL of the server, e.g. http://localhost:8080 (no trailing slash). */
+  publicUrl: string;
+  bodyLimit?: number;
+  logLevel?: string;
+  version?: string;
+}
+
+export interface AppDeps {
+  db: Db;
+  config: AppConfig;
+}
+
+export interface SenApp {
+  app: FastifyInstance;
+  store: FhirStore;
+  router: FhirRouter;
+}
+
+const WEB_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
+
+/** Builds the app without listening (tests use app.inject or listen on port 0). */
+export async function buildApp(deps: AppDeps): Promise<SenApp> {
+  loadDefinitions();
+  warmSearchParams();
+  const { db, config } = deps;
+  const fhirBase = `${config.publicUrl}/fhir/R4`;
+  const store = new FhirStore(db, { validate: assertValid, baseUrl: fhirBase });
+  let capability: ReturnType<typeof buildCapabilityStatement> | undefined;
+  const router = new FhirRouter(store, {
+    baseUrl: fhirBase,
+    capabilityStatement: () => {
+      capability ??= buildCapabilityStatement({ baseUrl: fhirBase, version: config.version ?? '0.1.0' });
+      return capability;
+    },
+  });
+
+  const app = Fastify({
+    bodyLimit: config.bodyLimit ?? 64 * 1024 * 1024,
+    // Request URLs carry search values (names, ID numbers): never log them.
+    logController: new LogController({ disableRequestLogging: true }),
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel ?? 'info', redact: ['req.url', 'req.query', 'req.body'] },
+    return503OnClosing: true,
+  });
+  app.decorateRequest('fhirBase', '');
+  app.addHook('onRequest', async (req) => {
+    req.fhirBase = fhirBase;
+  });
+
+  const jsonParser = (_req: unknown, body: string, done: (err: Error | null, v?: unknown) => void): void => {
+    if (body.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(body));
+    } catch {
+      const err = new Error('The request body is not valid JSON') as Error & { statusCode: number; code: string };
+      err.statusCode = 400;
+      err.code = 'SEN_ERR_INVALID_JSON';
+      done(err);
+    }
+  };
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser(
+    ['application/json', 'application/fhir+json', 'application/json-patch+json', 'application/json+fhir'],
+    { parseAs: 'string' },
+    jsonParser,
+  );
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err, req, reply) => {
+    const mediaType = 'application/fhir+json';
+    if (isOutcomeError(err)) {
+      return sendFhir(reply, { status: err.status, body: err.outcome }, mediaType, false);
+    }
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      const text =
+        e.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'The request body is too large'
+          : e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? `Unsupported content type '${req.headers['content-type'] ?? ''}'; send application/fhir+json`
+            : (e.message ?? 'Bad request');
+      const issueCode = e.statusCode === 413 ? 'too-costly' : e.statusCode === 415 ? 'not-supported' : 'invalid';
+      return sendFhir(reply, { status: e.statusCode, body: outcome('error', issueCode, text) }, mediaType, false);
+    }
+    // Unknown failures: log the kind and where, never the message (it may quote patient data).
+    req.log.error({ errName: (err as Error).name, code: e.code, stack: (err as Error).stack?.split('\n').slice(1, 6).join('\n') }, 'request failed');
+    return sendFhir(reply, { status: 500, body: outcome('fatal', 'exception', 'Internal server error') }, mediaType, false);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendFhir(reply, { status: 404, body: outcome('error', 'not-found', `No route for ${req.method} ${req.url.split('?')[0]}`) }, 'application/fhir+json', false),
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await db.query('SELECT 1');
+      if (!(await migrationsCurrent(db))) {
+        return reply.code(503).send({ status: 'migrations pending' });
+      }
+      return { status: 'ready', database: db.engine };
+    } catch {
+      return reply.code(503).send({ status: 'database unreachable' });
+    }
+  });
+  app.get('/', async (_req, reply) => {
+    const html = await readFile(WEB_INDEX, 'utf8');
+    return reply.type('text/html; charset=utf-8').send(html);
+  });
+
+  registerFhirRoutes(app, router);
+  app.addHook('onClose', async () => {
+    await db.close();
+  });
+  return { app, store, router };
+}

@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+
+/** Everything Sen reads from the environment, in one place (only main.ts calls this). */
+export interface SenConfig {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl?: string;
+  dbPoolSize: number;
+  mode: 'demo' | 'production';
+  seed: boolean;
+  logLevel: string;
+  sharedDir: string;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
+  const port = Number(env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number, got '${env.PORT}'`);
+  }
+  const host = env.HOST ?? '0.0.0.0';
+  const mode = env.SEN_MODE === 'production' ? 'production' : 'demo';
+  return {
+    port,
+    host,
+    publicUrl: (env.SEN_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    dataDir: resolve(env.SEN_DATA_DIR ?? './data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    dbPoolSize: Number(env.SEN_DB_POOL ?? 20),
+    mode,
+    seed: env.SEN_SEED ? env.SEN_SEED !== 'false' : mode === 'demo',
+    logLevel: env.LOG_LEVEL ?? 'info',
+    sharedDir: resolve(env.SEN_SHARED_DIR ?? '../shared'),
+  };
+}
