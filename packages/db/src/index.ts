@@ -1,11 +1,12 @@
 export type { Db, Engine, Queryable, QueryResult } from './db.ts';
 export { classifyDbError, type DbErrorInfo } from './errors.ts';
 export { loadMigrations, migrate, migrationsCurrent, splitStatements } from './migrate.ts';
-export { openPglite, type PgliteOptions } from './pglite.ts';
 export { openPostgres, type PostgresOptions } from './pg.ts';
+export { openPglite, type PgliteOptions } from './pglite.ts';
+
 import type { Db } from './db.ts';
-import { openPglite } from './pglite.ts';
 import { openPostgres } from './pg.ts';
+import { openPglite } from './pglite.ts';
 
 export interface OpenDbOptions {
   databaseUrl?: string;

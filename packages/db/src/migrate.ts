@@ -14,7 +14,11 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
   const files = (await readdir(dir)).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
   const out: Migration[] = [];
   for (const file of files) {
-    out.push({ version: Number(file.slice(0, 4)), name: file.replace(/\.sql$/, ''), sql: await readFile(dir + file, 'utf8') });
+    out.push({
+      version: Number(file.slice(0, 4)),
+      name: file.replace(/\.sql$/, ''),
+      sql: await readFile(dir + file, 'utf8'),
+    });
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, QueryResult, Queryable } from './db.ts';
+import type { Db, Queryable, QueryResult } from './db.ts';
 
 // Keep numbers exact and timestamps as written: numeric, bigint and timestamptz come back as strings.
 const identity = (v: string): string => v;
@@ -22,7 +22,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Nothing to log about patients here.
   });
-  const run = async <R>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
+  const run = async <R>(
+    client: pg.Pool | pg.PoolClient,
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<R>> => {
     const res = await client.query(sql, params as unknown[] | undefined);
     return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
   };

@@ -1,6 +1,6 @@
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import type { Db, QueryResult, Queryable } from './db.ts';
+import type { Db, Queryable, QueryResult } from './db.ts';
 
 export interface PgliteOptions {
   /** A directory for the database files; undefined keeps the database in memory (tests). */

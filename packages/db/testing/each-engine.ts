@@ -3,8 +3,8 @@ import { after, before, describe } from 'node:test';
 import pg from 'pg';
 import type { Db, Engine } from '../src/db.ts';
 import { migrate } from '../src/migrate.ts';
-import { openPglite } from '../src/pglite.ts';
 import { openPostgres } from '../src/pg.ts';
+import { openPglite } from '../src/pglite.ts';
 
 export interface EngineHandle {
   engine: Engine;

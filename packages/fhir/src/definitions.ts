@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
-import type { Bundle, CompartmentDefinition, SearchParameter, StructureDefinition, ValueSet, CodeSystem } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  CodeSystem,
+  CompartmentDefinition,
+  SearchParameter,
+  StructureDefinition,
+  ValueSet,
+} from '@medplum/fhirtypes';
 
 /**
  * The FHIR R4 definitions (StructureDefinitions, SearchParameters, ValueSets, CodeSystems,
@@ -62,7 +69,9 @@ let searchParams: SearchParameter[] | undefined;
 export function getAllSearchParameters(): SearchParameter[] {
   if (!searchParams) {
     const bundle = readDefinition<Bundle<SearchParameter>>('search-parameters.json');
-    searchParams = (bundle.entry ?? []).map((e) => e.resource as SearchParameter).filter((r) => r?.resourceType === 'SearchParameter');
+    searchParams = (bundle.entry ?? [])
+      .map((e) => e.resource as SearchParameter)
+      .filter((r) => r?.resourceType === 'SearchParameter');
   }
   return searchParams;
 }

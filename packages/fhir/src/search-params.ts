@@ -1,9 +1,23 @@
-import { getParsedExpressionForResourceType, getSearchParameters } from '@medplum/core';
 import type { FhirPathAtom } from '@medplum/core';
+import { getParsedExpressionForResourceType, getSearchParameters } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
-import { getAllSearchParameters, getPatientCompartmentDefinition, getResourceTypes, loadDefinitions } from './definitions.ts';
+import {
+  getAllSearchParameters,
+  getPatientCompartmentDefinition,
+  getResourceTypes,
+  loadDefinitions,
+} from './definitions.ts';
 
-export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
+export type SearchParamType =
+  | 'number'
+  | 'date'
+  | 'string'
+  | 'token'
+  | 'reference'
+  | 'composite'
+  | 'quantity'
+  | 'uri'
+  | 'special';
 
 export interface CompositeComponent {
   code: string;

@@ -180,7 +180,11 @@ function parseResultParam(req: SearchRequest, key: string, value: string): void 
     if (mod !== undefined && mod !== 'iterate' && mod !== 'recurse') {
       throw outcomes.badRequest(`Unknown modifier ':${mod}' on ${base}`, [key]);
     }
-    const spec = parseIncludeValue(value, mod === 'iterate' || mod === 'recurse', base === '_revinclude' ? undefined : req.resourceType);
+    const spec = parseIncludeValue(
+      value,
+      mod === 'iterate' || mod === 'recurse',
+      base === '_revinclude' ? undefined : req.resourceType,
+    );
     (base === '_include' ? req.include : req.revinclude).push(spec);
     return;
   }
@@ -197,7 +201,7 @@ function parseIncludeValue(value: string, iterate: boolean, defaultSource: strin
   }
   if (code !== '*') {
     const p = getSearchParam(sourceType, code);
-    if (!p || p.type !== 'reference') {
+    if (p?.type !== 'reference') {
       throw outcomes.badRequest(`'${code}' is not a reference search parameter of ${sourceType}`);
     }
   }
@@ -213,7 +217,11 @@ function splitValues(value: string): string[] {
   let cur = '';
   for (let i = 0; i < value.length; i++) {
     const ch = value[i];
-    if (ch === '\\' && i + 1 < value.length && (value[i + 1] === ',' || value[i + 1] === '$' || value[i + 1] === '|' || value[i + 1] === '\\')) {
+    if (
+      ch === '\\' &&
+      i + 1 < value.length &&
+      (value[i + 1] === ',' || value[i + 1] === '$' || value[i + 1] === '|' || value[i + 1] === '\\')
+    ) {
       cur += `\\${value[i + 1]}`;
       i++;
     } else if (ch === ',') {
@@ -232,7 +240,12 @@ export function unescapeSearchValue(v: string): string {
   return v.replace(/\\([,$|\\])/g, '$1');
 }
 
-function parseCriterion(resourceType: string, key: string, value: string, options: ParseOptions): Criterion | undefined {
+function parseCriterion(
+  resourceType: string,
+  key: string,
+  value: string,
+  options: ParseOptions,
+): Criterion | undefined {
   if (key.startsWith('_has:')) {
     // _has:Observation:patient:code=1234 (one level; the inner part may itself be a parameter with modifiers)
     const rest = key.slice(5);
@@ -248,7 +261,7 @@ function parseCriterion(resourceType: string, key: string, value: string, option
       throw outcomes.badRequest(`Unknown resource type '${sourceType}' in '${key}'`, [key]);
     }
     const refParam = getSearchParam(sourceType, refCode);
-    if (!refParam || refParam.type !== 'reference') {
+    if (refParam?.type !== 'reference') {
       throw outcomes.badRequest(`'${refCode}' is not a reference search parameter of ${sourceType}`, [key]);
     }
     if (refParam.targets.length > 0 && !refParam.targets.includes(resourceType)) {
@@ -268,7 +281,7 @@ function parseCriterion(resourceType: string, key: string, value: string, option
     const tail = key.slice(dot + 1);
     const [code, typeMod] = head.split(':');
     const param = getSearchParam(resourceType, code);
-    if (!param || param.type !== 'reference') {
+    if (param?.type !== 'reference') {
       if (options.lenient) {
         return undefined;
       }
@@ -328,7 +341,10 @@ function parseCriterion(resourceType: string, key: string, value: string, option
     if (!isTypeModifier && !allowed.includes(modifier)) {
       throw outcomes.badRequest(`Modifier ':${modifier}' is not allowed on ${param.type} parameter '${code}'`, [key]);
     }
-    if (UNSUPPORTED_MODIFIERS.has(modifier) && !(param.type === 'uri' && (modifier === 'above' || modifier === 'below'))) {
+    if (
+      UNSUPPORTED_MODIFIERS.has(modifier) &&
+      !(param.type === 'uri' && (modifier === 'above' || modifier === 'below'))
+    ) {
       throw outcomes.notSupported(`Modifier ':${modifier}' on ${param.type} parameter '${code}' is not supported yet`);
     }
     if (modifier === 'missing' && values.some((v) => v !== 'true' && v !== 'false')) {

@@ -51,13 +51,24 @@ function matchesName(key: string, names: Set<string>): boolean {
 }
 
 /** Applies _summary / _elements to a resource (R4 3.1.1.5.9–10). Returns the input when nothing applies. */
-export function applySummary(resource: Record<string, unknown>, summary?: SummaryMode, elements?: string[]): Record<string, unknown> {
+export function applySummary(
+  resource: Record<string, unknown>,
+  summary?: SummaryMode,
+  elements?: string[],
+): Record<string, unknown> {
   if (elements && elements.length > 0) {
     const type = resource.resourceType as string;
-    const wanted = new Set(elements.map((e) => (e.startsWith(`${type}.`) ? e.slice(type.length + 1) : e).split('.')[0]));
+    const wanted = new Set(
+      elements.map((e) => (e.startsWith(`${type}.`) ? e.slice(type.length + 1) : e).split('.')[0]),
+    );
     const out: Record<string, unknown> = { resourceType: type };
     for (const [k, v] of Object.entries(resource)) {
-      if (k === 'id' || k === 'meta' || matchesName(k, wanted) || (k.startsWith('_') && matchesName(k.slice(1), wanted))) {
+      if (
+        k === 'id' ||
+        k === 'meta' ||
+        matchesName(k, wanted) ||
+        (k.startsWith('_') && matchesName(k.slice(1), wanted))
+      ) {
         out[k] = v;
       }
     }

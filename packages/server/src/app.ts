@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { type Db, migrationsCurrent } from '@sen/db';
 import { isOutcomeError, loadDefinitions, outcome, warmSearchParams } from '@sen/fhir';
 import { assertValid } from '@sen/fhir/validation.ts';
 import { FhirStore } from '@sen/store';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { buildCapabilityStatement } from './fhir/capability.ts';
-import { sendFhir } from './fhir/rest.ts';
-import { registerFhirRoutes } from './fhir/rest.ts';
+import { registerFhirRoutes, sendFhir } from './fhir/rest.ts';
 import { FhirRouter } from './fhir/router.ts';
 
 declare module 'fastify' {
@@ -57,7 +56,10 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     bodyLimit: config.bodyLimit ?? 64 * 1024 * 1024,
     // Request URLs carry search values (names, ID numbers): never log them.
     logController: new LogController({ disableRequestLogging: true }),
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel ?? 'info', redact: ['req.url', 'req.query', 'req.body'] },
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : { level: config.logLevel ?? 'info', redact: ['req.url', 'req.query', 'req.body'] },
     return503OnClosing: true,
   });
   app.decorateRequest('fhirBase', '');
@@ -85,7 +87,9 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     { parseAs: 'string' },
     jsonParser,
   );
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  );
 
   app.setErrorHandler((err, req, reply) => {
     const mediaType = 'application/fhir+json';
@@ -104,11 +108,24 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
       return sendFhir(reply, { status: e.statusCode, body: outcome('error', issueCode, text) }, mediaType, false);
     }
     // Unknown failures: log the kind and where, never the message (it may quote patient data).
-    req.log.error({ errName: (err as Error).name, code: e.code, stack: (err as Error).stack?.split('\n').slice(1, 6).join('\n') }, 'request failed');
-    return sendFhir(reply, { status: 500, body: outcome('fatal', 'exception', 'Internal server error') }, mediaType, false);
+    req.log.error(
+      { errName: (err as Error).name, code: e.code, stack: (err as Error).stack?.split('\n').slice(1, 6).join('\n') },
+      'request failed',
+    );
+    return sendFhir(
+      reply,
+      { status: 500, body: outcome('fatal', 'exception', 'Internal server error') },
+      mediaType,
+      false,
+    );
   });
   app.setNotFoundHandler((req, reply) =>
-    sendFhir(reply, { status: 404, body: outcome('error', 'not-found', `No route for ${req.method} ${req.url.split('?')[0]}`) }, 'application/fhir+json', false),
+    sendFhir(
+      reply,
+      { status: 404, body: outcome('error', 'not-found', `No route for ${req.method} ${req.url.split('?')[0]}`) },
+      'application/fhir+json',
+      false,
+    ),
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));

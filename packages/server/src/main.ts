@@ -43,4 +43,6 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await app.listen({ port: config.port, host: config.host });
 const engine = config.databaseUrl ? 'PostgreSQL' : `PGlite (${config.dataDir})`;
-process.stdout.write(`\nSen is running on ${engine}\n  Open ${config.publicUrl}/  ·  FHIR API ${config.publicUrl}/fhir/R4\n\n`);
+process.stdout.write(
+  `\nSen is running on ${engine}\n  Open ${config.publicUrl}/  ·  FHIR API ${config.publicUrl}/fhir/R4\n\n`,
+);

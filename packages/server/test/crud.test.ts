@@ -3,7 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { testEngines } from '@sen/db/testing';
 import { fhirFetch, startTestServer, type TestServer } from './harness.ts';
 
-const patient = { resourceType: 'Patient', name: [{ family: 'Lê', given: ['Thị', 'Hoa'] }], gender: 'female', birthDate: '1975-04-30' };
+const patient = {
+  resourceType: 'Patient',
+  name: [{ family: 'Lê', given: ['Thị', 'Hoa'] }],
+  gender: 'female',
+  birthDate: '1975-04-30',
+};
 
 for (const engine of testEngines()) {
   describe(`FHIR REST interactions [${engine}]`, () => {
@@ -72,13 +77,21 @@ for (const engine of testEngines()) {
     it('rejects update with stale If-Match with 412 and changes nothing', async () => {
       const c = await f('Patient', { method: 'POST', body: patient });
       await f(`Patient/${c.body.id}`, { method: 'PUT', body: { ...c.body, gender: 'male' } });
-      const stale = await f(`Patient/${c.body.id}`, { method: 'PUT', body: { ...c.body, gender: 'other' }, headers: { 'if-match': 'W/"1"' } });
+      const stale = await f(`Patient/${c.body.id}`, {
+        method: 'PUT',
+        body: { ...c.body, gender: 'other' },
+        headers: { 'if-match': 'W/"1"' },
+      });
       assert.equal(stale.status, 412);
       assert.equal(stale.body.resourceType, 'OperationOutcome');
       const r = await f(`Patient/${c.body.id}`);
       assert.equal(r.body.gender, 'male');
       assert.equal(r.body.meta.versionId, '2');
-      const ok = await f(`Patient/${c.body.id}`, { method: 'PUT', body: { ...c.body, gender: 'other' }, headers: { 'if-match': 'W/"2"' } });
+      const ok = await f(`Patient/${c.body.id}`, {
+        method: 'PUT',
+        body: { ...c.body, gender: 'other' },
+        headers: { 'if-match': 'W/"2"' },
+      });
       assert.equal(ok.status, 200);
       assert.equal(ok.body.meta.versionId, '3');
     });
@@ -93,7 +106,10 @@ for (const engine of testEngines()) {
       );
       assert.ok(results.every((r) => r.status === 200));
       const versions = results.map((r) => Number(r.body.meta.versionId)).sort((a, b) => a - b);
-      assert.deepEqual(versions, Array.from({ length: n }, (_, i) => i + 2));
+      assert.deepEqual(
+        versions,
+        Array.from({ length: n }, (_, i) => i + 2),
+      );
       const h = await f(`Patient/${c.body.id}/_history?_count=100`);
       assert.equal(h.body.entry.length, n + 1);
     });
@@ -137,7 +153,10 @@ for (const engine of testEngines()) {
       const inv = await f('Patient', { method: 'POST', body: { resourceType: 'Patient', gender: 'unknown-gender' } });
       assert.equal(inv.status, 422);
       assert.ok(inv.body.issue.some((i: { expression?: string[] }) => i.expression?.includes('Patient.gender')));
-      const card = await f('Observation', { method: 'POST', body: { resourceType: 'Observation', code: { text: 'x' } } });
+      const card = await f('Observation', {
+        method: 'POST',
+        body: { resourceType: 'Observation', code: { text: 'x' } },
+      });
       assert.equal(card.status, 422);
       const afterCount = await f('Patient?_summary=count');
       assert.equal(afterCount.body.total, before.body.total);
@@ -149,14 +168,22 @@ for (const engine of testEngines()) {
     });
 
     it('answers 415 for an unsupported content type and 406 for an unsupported Accept', async () => {
-      const r = await fetch(`${srv.fhir}/Patient`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<Patient/>' });
+      const r = await fetch(`${srv.fhir}/Patient`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/xml' },
+        body: '<Patient/>',
+      });
       assert.equal(r.status, 415);
       const x = await f('Patient', { headers: { accept: 'application/fhir+xml' } });
       assert.equal(x.status, 406);
     });
 
     it('accepts application/json and answers in kind', async () => {
-      const r = await f('Patient', { method: 'POST', body: patient, headers: { 'content-type': 'application/json', accept: 'application/json' } });
+      const r = await f('Patient', {
+        method: 'POST',
+        body: patient,
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+      });
       assert.equal(r.status, 201);
       assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
     });
@@ -178,7 +205,10 @@ for (const engine of testEngines()) {
     });
 
     it('conditional create returns the existing match (200) or creates (201), and 412 on several matches', async () => {
-      const body = { ...patient, identifier: [{ system: 'http://fhir.hl7.org.vn/core/sid/cccd', value: '001175000001' }] };
+      const body = {
+        ...patient,
+        identifier: [{ system: 'http://fhir.hl7.org.vn/core/sid/cccd', value: '001175000001' }],
+      };
       const h = { 'if-none-exist': 'identifier=http://fhir.hl7.org.vn/core/sid/cccd|001175000001' };
       const a = await f('Patient', { method: 'POST', body, headers: h });
       assert.equal(a.status, 201);
@@ -192,7 +222,9 @@ for (const engine of testEngines()) {
     it('concurrent conditional creates with the same criteria create exactly one resource', async () => {
       const body = { ...patient, identifier: [{ system: 'urn:test:cc', value: 'race-1' }] };
       const h = { 'if-none-exist': 'identifier=urn:test:cc|race-1' };
-      const results = await Promise.all(Array.from({ length: 8 }, () => f('Patient', { method: 'POST', body, headers: h })));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => f('Patient', { method: 'POST', body, headers: h })),
+      );
       assert.equal(results.filter((r) => r.status === 201).length, 1);
       assert.equal(new Set(results.map((r) => r.body.id)).size, 1);
     });
@@ -232,11 +264,23 @@ for (const engine of testEngines()) {
       assert.equal(p.body.gender, 'male');
       assert.equal(p.body.active, true);
       assert.equal(p.body.meta.versionId, '2');
-      const stale = await f(`Patient/${c.body.id}`, { method: 'PATCH', body: [{ op: 'remove', path: '/active' }], headers: { ...ct, 'if-match': 'W/"1"' } });
+      const stale = await f(`Patient/${c.body.id}`, {
+        method: 'PATCH',
+        body: [{ op: 'remove', path: '/active' }],
+        headers: { ...ct, 'if-match': 'W/"1"' },
+      });
       assert.equal(stale.status, 412);
-      const t = await f(`Patient/${c.body.id}`, { method: 'PATCH', body: [{ op: 'test', path: '/gender', value: 'female' }], headers: ct });
+      const t = await f(`Patient/${c.body.id}`, {
+        method: 'PATCH',
+        body: [{ op: 'test', path: '/gender', value: 'female' }],
+        headers: ct,
+      });
       assert.equal(t.status, 422);
-      const invalid = await f(`Patient/${c.body.id}`, { method: 'PATCH', body: [{ op: 'replace', path: '/gender', value: 'nope' }], headers: ct });
+      const invalid = await f(`Patient/${c.body.id}`, {
+        method: 'PATCH',
+        body: [{ op: 'replace', path: '/gender', value: 'nope' }],
+        headers: ct,
+      });
       assert.equal(invalid.status, 422);
     });
 
@@ -244,7 +288,10 @@ for (const engine of testEngines()) {
       const start = new Date().toISOString();
       await new Promise((r) => setTimeout(r, 5));
       for (let i = 0; i < 3; i++) {
-        await f('Practitioner', { method: 'POST', body: { resourceType: 'Practitioner', name: [{ family: `Hist${i}` }] } });
+        await f('Practitioner', {
+          method: 'POST',
+          body: { resourceType: 'Practitioner', name: [{ family: `Hist${i}` }] },
+        });
       }
       const t = await f(`Practitioner/_history?_since=${encodeURIComponent(start)}&_count=2`);
       assert.equal(t.status, 200);

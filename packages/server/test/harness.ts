@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { Engine } from '@sen/db';
 import { createTestDb } from '@sen/db/testing';
-import { type SenApp, buildApp } from '../src/app.ts';
+import { buildApp, type SenApp } from '../src/app.ts';
 
 export interface TestServer extends SenApp {
   /** e.g. http://127.0.0.1:41234 */

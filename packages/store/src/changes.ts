@@ -38,7 +38,15 @@ export class ChangeFeed {
   /** Events after the consumer's position that are safe to deliver (their transactions are over). */
   async peek(limit = 500): Promise<ChangeEvent[]> {
     const pos = await this.position();
-    const { rows } = await this.db.query<{ seq: string; txid: string; type: string; id: string; version: number; action: ChangeEvent['action']; occurred_at: string }>(
+    const { rows } = await this.db.query<{
+      seq: string;
+      txid: string;
+      type: string;
+      id: string;
+      version: number;
+      action: ChangeEvent['action'];
+      occurred_at: string;
+    }>(
       `SELECT seq::text AS seq, txid::text AS txid, type, id, version, action, occurred_at::text AS occurred_at
          FROM change_event
         WHERE (txid, seq) > ($1::xid8, $2::bigint)
@@ -60,11 +68,10 @@ export class ChangeFeed {
 
   /** Moves the consumer's position past the given event. */
   async ack(event: ChangeEvent): Promise<void> {
-    await this.db.query('UPDATE change_consumer SET last_txid = $2::xid8, last_seq = $3::bigint, updated_at = now() WHERE name = $1', [
-      this.name,
-      event.txid,
-      event.seq,
-    ]);
+    await this.db.query(
+      'UPDATE change_consumer SET last_txid = $2::xid8, last_seq = $3::bigint, updated_at = now() WHERE name = $1',
+      [this.name, event.txid, event.seq],
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
-import { evalFhirPathTyped, toTypedValue } from '@medplum/core';
 import type { TypedValue } from '@medplum/core';
+import { evalFhirPathTyped, toTypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import {
   type DateRange,
@@ -224,7 +224,10 @@ function datesOf(tv: TypedValue): DateRange[] {
       }
       const b = v.repeat?.boundsPeriod;
       if (b && (b.start || b.end)) {
-        out.push({ lo: b.start ? (parseDateRange(b.start)?.lo ?? '-infinity') : '-infinity', hi: b.end ? (parseDateRange(b.end)?.hi ?? 'infinity') : 'infinity' });
+        out.push({
+          lo: b.start ? (parseDateRange(b.start)?.lo ?? '-infinity') : '-infinity',
+          hi: b.end ? (parseDateRange(b.end)?.hi ?? 'infinity') : 'infinity',
+        });
       }
       return out;
     }
@@ -332,7 +335,7 @@ function evalParam(p: SearchParamDef, input: TypedValue[]): TypedValue[] {
 
 function addComposite(rows: IndexRows, p: SearchParamDef, base: TypedValue): void {
   const comps = p.components;
-  if (!comps || comps.length !== 2) {
+  if (comps?.length !== 2) {
     return;
   }
   const first = comps[0];
@@ -507,7 +510,12 @@ function addCompartments(resource: Resource, rows: IndexRows): void {
   const seen = new Set<string>();
   const r = rows.reference;
   for (let i = 0; i < r.code.length; i++) {
-    if (r.targetType[i] === 'Patient' && r.targetId[i] && params.includes(r.code[i]) && !seen.has(r.targetId[i] as string)) {
+    if (
+      r.targetType[i] === 'Patient' &&
+      r.targetId[i] &&
+      params.includes(r.code[i]) &&
+      !seen.has(r.targetId[i] as string)
+    ) {
       seen.add(r.targetId[i] as string);
       rows.compartment.ctype.push('Patient');
       rows.compartment.cid.push(r.targetId[i] as string);

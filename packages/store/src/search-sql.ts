@@ -124,7 +124,13 @@ function compileParam(
   return `${alias}.rid IN (${match})`;
 }
 
-function valueCondition(p: SearchParamDef, modifier: string | undefined, raw: string, type: string, ctx: CompileContext): string {
+function valueCondition(
+  p: SearchParamDef,
+  modifier: string | undefined,
+  raw: string,
+  type: string,
+  ctx: CompileContext,
+): string {
   const P = ctx.params;
   switch (p.type) {
     case 'string': {
@@ -303,7 +309,14 @@ function numberCondition(prefix: Prefix, rest: string, col: string, P: SqlParams
   }
 }
 
-function quantityCondition(raw: string, valueCol: string, systemCol: string, unitCol: string, P: SqlParams, code: string): string {
+function quantityCondition(
+  raw: string,
+  valueCol: string,
+  systemCol: string,
+  unitCol: string,
+  P: SqlParams,
+  code: string,
+): string {
   const parts = splitPipes(raw);
   const { prefix, rest } = splitPrefix(parts[0]);
   const conds = [numberCondition(prefix, rest, valueCol, P, code)];
@@ -322,7 +335,7 @@ function quantityCondition(raw: string, valueCol: string, systemCol: string, uni
 
 function compositeCondition(p: SearchParamDef, raw: string, P: SqlParams, type: string): string {
   const comps = p.components;
-  if (!comps || comps.length !== 2) {
+  if (comps?.length !== 2) {
     throw outcomes.notSupported(`Composite parameter '${p.code}' of ${type} is not supported`);
   }
   const dollar = raw.search(/(?<!\\)\$/);
@@ -388,13 +401,19 @@ export function sortExpression(key: SortKey, alias: string, P: SqlParams): { exp
     case 'date': {
       const col = key.desc ? 'hi' : 'lo';
       const fill = key.desc ? "'-infinity'" : "'infinity'";
-      return { expr: `COALESCE((SELECT ${agg}(s.${col}) FROM idx_date s WHERE s.rid = ${alias}.rid AND s.code = ${code}), ${fill}::timestamptz)`, cast: 'timestamptz' };
+      return {
+        expr: `COALESCE((SELECT ${agg}(s.${col}) FROM idx_date s WHERE s.rid = ${alias}.rid AND s.code = ${code}), ${fill}::timestamptz)`,
+        cast: 'timestamptz',
+      };
     }
     case 'number':
     case 'quantity': {
       const table = p.type === 'number' ? 'idx_number' : 'idx_quantity';
       const fill = key.desc ? "'-Infinity'" : "'Infinity'";
-      return { expr: `COALESCE((SELECT ${agg}(s.value) FROM ${table} s WHERE s.rid = ${alias}.rid AND s.code = ${code}), ${fill}::numeric)`, cast: 'numeric' };
+      return {
+        expr: `COALESCE((SELECT ${agg}(s.value) FROM ${table} s WHERE s.rid = ${alias}.rid AND s.code = ${code}), ${fill}::numeric)`,
+        cast: 'numeric',
+      };
     }
     case 'string':
     case 'token':
@@ -403,7 +422,10 @@ export function sortExpression(key: SortKey, alias: string, P: SqlParams): { exp
       const table = TABLE[p.type];
       const col = p.type === 'reference' ? 'raw' : 'value';
       const fill = key.desc ? "''" : 'chr(1114111)';
-      return { expr: `COALESCE((SELECT ${agg}(s.${col} COLLATE "C") FROM ${table} s WHERE s.rid = ${alias}.rid AND s.code = ${code}), ${fill}) COLLATE "C"`, cast: 'text' };
+      return {
+        expr: `COALESCE((SELECT ${agg}(s.${col} COLLATE "C") FROM ${table} s WHERE s.rid = ${alias}.rid AND s.code = ${code}), ${fill}) COLLATE "C"`,
+        cast: 'text',
+      };
     }
     default:
       throw outcomes.badRequest(`Cannot sort by '${key.code}'`);

@@ -1,5 +1,5 @@
 import type { Queryable } from '@sen/db';
-import { getSearchParams, outcomes, type IncludeSpec, type SearchRequest } from '@sen/fhir';
+import { getSearchParams, type IncludeSpec, outcomes, type SearchRequest } from '@sen/fhir';
 import { compileCriterion, sortExpression } from './search-sql.ts';
 import { SqlParams } from './sql.ts';
 import type { FhirStore } from './store.ts';
@@ -112,12 +112,23 @@ export async function searchRows(store: FhirStore, req: SearchRequest, q: Querya
   } else if (req.total === 'default' && !hasMore && !req.cursor && !req.offset && req.count > 0) {
     total = page.length;
   }
-  const out: SearchRow[] = page.map((r) => ({ rid: r.rid, type: r.type, id: r.id, version: Number(r.version), content: r.content }));
+  const out: SearchRow[] = page.map((r) => ({
+    rid: r.rid,
+    type: r.type,
+    id: r.id,
+    version: Number(r.version),
+    content: r.content,
+  }));
   const included = req.include.length > 0 || req.revinclude.length > 0 ? await loadIncludes(store, req, out, q) : [];
   return { rows: out, included, total, next };
 }
 
-async function loadIncludes(store: FhirStore, req: SearchRequest, page: SearchRow[], q: Queryable): Promise<SearchRow[]> {
+async function loadIncludes(
+  store: FhirStore,
+  req: SearchRequest,
+  page: SearchRow[],
+  q: Queryable,
+): Promise<SearchRow[]> {
   const seen = new Set(page.map((r) => r.rid));
   const included: SearchRow[] = [];
   let frontier = page;
@@ -162,7 +173,9 @@ async function includeTargets(spec: IncludeSpec, sources: SearchRow[], q: Querya
   if (spec.code !== '*') {
     codeCond = ` AND ref.code = ${P.add(spec.code)}`;
   } else {
-    const refCodes = [...getSearchParams(spec.sourceType).values()].filter((p) => p.type === 'reference').map((p) => p.code);
+    const refCodes = [...getSearchParams(spec.sourceType).values()]
+      .filter((p) => p.type === 'reference')
+      .map((p) => p.code);
     codeCond = ` AND ref.code = ANY(${P.add(refCodes)}::text[])`;
   }
   const typeCond = spec.targetType ? ` AND ref.target_type = ${P.add(spec.targetType)}` : '';

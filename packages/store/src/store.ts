@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { classifyDbError, type Db, type Queryable } from '@sen/db';
-import { isResourceType, isValidId, outcomes, parseSearchRequest, type SearchRequest } from '@sen/fhir';
+import { isResourceType, isValidId, outcomes, parseSearchRequest } from '@sen/fhir';
 import { extractIndex } from './indexing.ts';
 import { SqlParams } from './sql.ts';
 import { indexDeleteCtes, indexInsertCtes } from './write-sql.ts';
@@ -45,7 +45,14 @@ function stamp(resource: Resource, id: string, version: number, lastUpdated: str
   return { resourceType, id, meta: newMeta, ...rest } as unknown as Resource;
 }
 
-function toStored(row: { type: string; id: string; version: number; last_updated: string; deleted: boolean; content: string | null }): StoredVersion {
+function toStored(row: {
+  type: string;
+  id: string;
+  version: number;
+  last_updated: string;
+  deleted: boolean;
+  content: string | null;
+}): StoredVersion {
   return {
     type: row.type,
     id: row.id,
@@ -150,7 +157,14 @@ export class FhirStore {
   /** The current version, or 404 / 410. */
   async read(type: string, id: string, q: Queryable = this.db): Promise<StoredVersion> {
     this.checkType(type);
-    const { rows } = await q.query<{ type: string; id: string; version: number; last_updated: string; deleted: boolean; content: string | null }>(
+    const { rows } = await q.query<{
+      type: string;
+      id: string;
+      version: number;
+      last_updated: string;
+      deleted: boolean;
+      content: string | null;
+    }>(
       'SELECT type, id, version, last_updated::text AS last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2',
       [type, id],
     );
@@ -171,7 +185,14 @@ export class FhirStore {
     if (!Number.isInteger(v) || v < 1) {
       throw outcomes.notFound(`${type}/${id}/_history/${versionId} not found`);
     }
-    const { rows } = await q.query<{ type: string; id: string; version: number; last_updated: string; deleted: boolean; content: string | null }>(
+    const { rows } = await q.query<{
+      type: string;
+      id: string;
+      version: number;
+      last_updated: string;
+      deleted: boolean;
+      content: string | null;
+    }>(
       `SELECT v.type, v.id, v.version, v.last_updated::text AS last_updated, v.deleted, v.content
          FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = $3
         WHERE r.type = $1 AND r.id = $2`,
@@ -220,7 +241,9 @@ export class FhirStore {
       }
       const prev = Number(current.version);
       if (options.ifMatch !== undefined && options.ifMatch !== prev) {
-        throw outcomes.preconditionFailed(`Version conflict: ${type}/${id} is at version ${prev}, If-Match was ${options.ifMatch}`);
+        throw outcomes.preconditionFailed(
+          `Version conflict: ${type}/${id} is at version ${prev}, If-Match was ${options.ifMatch}`,
+        );
       }
       const result = await this.writeVersion(resource, prev, current.deleted ? 'create' : 'update', q);
       if (result) {
@@ -234,7 +257,12 @@ export class FhirStore {
   }
 
   /** Writes version prev+1 if the resource is still at prev; undefined when another writer got there first. */
-  private async writeVersion(resource: Resource, prev: number, method: string, q: Queryable): Promise<WriteResult | undefined> {
+  private async writeVersion(
+    resource: Resource,
+    prev: number,
+    method: string,
+    q: Queryable,
+  ): Promise<WriteResult | undefined> {
     const type = resource.resourceType;
     const id = resource.id as string;
     const version = prev + 1;
@@ -268,10 +296,18 @@ export class FhirStore {
   }
 
   /** Soft delete: a tombstone version is written, history is kept, reads answer 410. Idempotent. */
-  async delete(type: string, id: string, q: Queryable = this.db, options: { ifMatch?: number } = {}): Promise<{ deleted: boolean; version?: number }> {
+  async delete(
+    type: string,
+    id: string,
+    q: Queryable = this.db,
+    options: { ifMatch?: number } = {},
+  ): Promise<{ deleted: boolean; version?: number }> {
     this.checkType(type);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const { rows } = await q.query<{ version: number; deleted: boolean }>('SELECT version, deleted FROM resource WHERE type = $1 AND id = $2', [type, id]);
+      const { rows } = await q.query<{ version: number; deleted: boolean }>(
+        'SELECT version, deleted FROM resource WHERE type = $1 AND id = $2',
+        [type, id],
+      );
       const current = rows[0];
       if (!current || current.deleted) {
         if (options.ifMatch !== undefined) {
@@ -281,7 +317,9 @@ export class FhirStore {
       }
       const prev = Number(current.version);
       if (options.ifMatch !== undefined && options.ifMatch !== prev) {
-        throw outcomes.preconditionFailed(`Version conflict: ${type}/${id} is at version ${prev}, If-Match was ${options.ifMatch}`);
+        throw outcomes.preconditionFailed(
+          `Version conflict: ${type}/${id} is at version ${prev}, If-Match was ${options.ifMatch}`,
+        );
       }
       const version = prev + 1;
       const lastUpdated = nowIso();
@@ -306,7 +344,12 @@ export class FhirStore {
   }
 
   /** History, newest first: of one resource, of a type, or of the whole system. */
-  async history(type: string | undefined, id: string | undefined, options: HistoryOptions = {}, q: Queryable = this.db): Promise<{ entries: HistoryEntry[]; total?: number; next?: string }> {
+  async history(
+    type: string | undefined,
+    id: string | undefined,
+    options: HistoryOptions = {},
+    q: Queryable = this.db,
+  ): Promise<{ entries: HistoryEntry[]; total?: number; next?: string }> {
     if (type) {
       this.checkType(type);
     }
@@ -329,7 +372,16 @@ export class FhirStore {
     }
     const count = Math.min(options.count ?? 20, 1000);
     const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
-    const { rows } = await q.query<{ seq: string; type: string; id: string; version: number; last_updated: string; deleted: boolean; content: string | null; method: string }>(
+    const { rows } = await q.query<{
+      seq: string;
+      type: string;
+      id: string;
+      version: number;
+      last_updated: string;
+      deleted: boolean;
+      content: string | null;
+      method: string;
+    }>(
       `SELECT v.seq::text AS seq, v.type, v.id, v.version, v.last_updated::text AS last_updated, v.deleted, v.content, v.method
          FROM resource_version v ${where} ORDER BY v.seq DESC LIMIT ${count + 1}`,
       P.values,
@@ -347,7 +399,12 @@ export class FhirStore {
   }
 
   /** Runs a search given as a query string (for conditional operations and references). */
-  async searchIds(type: string, query: string, q: Queryable = this.db, limit = 2): Promise<{ id: string; version: number }[]> {
+  async searchIds(
+    type: string,
+    query: string,
+    q: Queryable = this.db,
+    limit = 2,
+  ): Promise<{ id: string; version: number }[]> {
     const req = parseSearchRequest(type, new URLSearchParams(query).entries());
     if (req.criteria.length === 0) {
       throw outcomes.badRequest(`Conditional criteria '${query}' select nothing: give at least one search parameter`);
@@ -361,11 +418,16 @@ export class FhirStore {
 
   /** Takes a row lock on a key until the surrounding transaction ends (serialises conditional writes). */
   async lockKey(key: string, q: Queryable): Promise<void> {
-    await q.query('INSERT INTO conditional_lock (key) VALUES ($1) ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key', [key]);
+    await q.query('INSERT INTO conditional_lock (key) VALUES ($1) ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key', [
+      key,
+    ]);
   }
 
   /** Conditional create (If-None-Exist): 0 matches → create; 1 → return it; more → 412. */
-  async conditionalCreate(resource: Resource, query: string): Promise<{ result?: WriteResult; existing?: StoredVersion }> {
+  async conditionalCreate(
+    resource: Resource,
+    query: string,
+  ): Promise<{ result?: WriteResult; existing?: StoredVersion }> {
     return this.db.transaction(async (q) => {
       await this.lockKey(`${resource.resourceType}?${query}`, q);
       const found = await this.searchIds(resource.resourceType, query, q);
@@ -389,7 +451,9 @@ export class FhirStore {
       }
       if (found.length === 1) {
         if (resource.id && resource.id !== found[0].id) {
-          throw outcomes.badRequest(`The body's id ${resource.id} differs from the matched resource ${found[0].id}`, ['id']);
+          throw outcomes.badRequest(`The body's id ${resource.id} differs from the matched resource ${found[0].id}`, [
+            'id',
+          ]);
         }
         return this.update({ ...resource, id: found[0].id }, {}, tx);
       }

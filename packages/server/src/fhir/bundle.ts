@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { isOutcomeError, isResourceType, outcome, outcomes, OutcomeError } from '@sen/fhir';
+import { isOutcomeError, isResourceType, OutcomeError, outcome, outcomes } from '@sen/fhir';
 import { type FhirRouter, RAW } from './router.ts';
 import type { FhirRequest, FhirResponse } from './types.ts';
 
@@ -9,7 +9,18 @@ const METHOD_ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH
 const MAX_ENTRIES = 10_000;
 
 function statusText(status: number): string {
-  const texts: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 422: 'Unprocessable Entity' };
+  const texts: Record<number, string> = {
+    200: 'OK',
+    201: 'Created',
+    204: 'No Content',
+    304: 'Not Modified',
+    400: 'Bad Request',
+    404: 'Not Found',
+    409: 'Conflict',
+    410: 'Gone',
+    412: 'Precondition Failed',
+    422: 'Unprocessable Entity',
+  };
   return `${status} ${texts[status] ?? ''}`.trim();
 }
 
@@ -62,7 +73,9 @@ function errorEntry(err: unknown): BundleEntry {
   if (isOutcomeError(err)) {
     return { response: { status: statusText(err.status), outcome: err.outcome } };
   }
-  return { response: { status: '500', outcome: outcome('fatal', 'exception', 'Internal error processing this entry') } };
+  return {
+    response: { status: '500', outcome: outcome('fatal', 'exception', 'Internal error processing this entry') },
+  };
 }
 
 /** Replaces references in place: urn:uuid / fullUrl aliases, and conditional references resolved by search. */
@@ -101,7 +114,12 @@ async function rewriteReferences(
   }
 }
 
-async function resolveConditional(router: FhirRouter, ref: string, q: Queryable | undefined, cache: Map<string, string>): Promise<string> {
+async function resolveConditional(
+  router: FhirRouter,
+  ref: string,
+  q: Queryable | undefined,
+  cache: Map<string, string>,
+): Promise<string> {
   const hit = cache.get(ref);
   if (hit) {
     return hit;
@@ -160,7 +178,11 @@ async function processBatch(router: FhirRouter, entries: BundleEntry[], prefer: 
   return { resourceType: 'Bundle', type: 'batch-response', entry: out };
 }
 
-async function processTransaction(router: FhirRouter, entries: BundleEntry[], prefer: string | undefined): Promise<Bundle> {
+async function processTransaction(
+  router: FhirRouter,
+  entries: BundleEntry[],
+  prefer: string | undefined,
+): Promise<Bundle> {
   const reqs = entries.map((e, i) => ({ index: i, entry: e, req: entryRequest(e, i) }));
   // Ids for new resources are chosen up front, so every reference can be rewritten before any write.
   const map = new Map<string, string>();
@@ -169,7 +191,9 @@ async function processTransaction(router: FhirRouter, entries: BundleEntry[], pr
     const fullUrl = r.entry.fullUrl;
     if (fullUrl) {
       if (seenFullUrls.has(fullUrl)) {
-        throw outcomes.badRequest(`Duplicate fullUrl '${fullUrl}' in transaction`, [`Bundle.entry[${r.index}].fullUrl`]);
+        throw outcomes.badRequest(`Duplicate fullUrl '${fullUrl}' in transaction`, [
+          `Bundle.entry[${r.index}].fullUrl`,
+        ]);
       }
       seenFullUrls.add(fullUrl);
     }
@@ -185,7 +209,9 @@ async function processTransaction(router: FhirRouter, entries: BundleEntry[], pr
       map.set(fullUrl, r.req.path);
     }
   }
-  const order = [...reqs].sort((a, b) => (METHOD_ORDER[a.req.method] ?? 9) - (METHOD_ORDER[b.req.method] ?? 9) || a.index - b.index);
+  const order = [...reqs].sort(
+    (a, b) => (METHOD_ORDER[a.req.method] ?? 9) - (METHOD_ORDER[b.req.method] ?? 9) || a.index - b.index,
+  );
   const results: BundleEntry[] = new Array(entries.length);
   await router.store.transaction(async (tx) => {
     const cache = new Map<string, string>();
@@ -196,7 +222,10 @@ async function processTransaction(router: FhirRouter, entries: BundleEntry[], pr
         await router.store.lockKey(`${type}?${r.req.ifNoneExist}`, tx);
         const found = await router.store.searchIds(type, r.req.ifNoneExist, tx);
         if (found.length > 1) {
-          throw new OutcomeError(412, outcome('error', 'multiple-matches', `Entry ${r.index}: ifNoneExist matched more than one ${type}`));
+          throw new OutcomeError(
+            412,
+            outcome('error', 'multiple-matches', `Entry ${r.index}: ifNoneExist matched more than one ${type}`),
+          );
         }
         if (found.length === 1) {
           (r as { existing?: string }).existing = found[0].id;
@@ -217,10 +246,22 @@ async function processTransaction(router: FhirRouter, entries: BundleEntry[], pr
         let res: FhirResponse;
         if (existing) {
           const s = await router.store.read(r.req.path, existing, tx);
-          res = { status: 200, body: s.content, location: `${s.type}/${s.id}/_history/${s.version}`, etag: `W/"${s.version}"`, lastModified: s.lastUpdated };
+          res = {
+            status: 200,
+            body: s.content,
+            location: `${s.type}/${s.id}/_history/${s.version}`,
+            etag: `W/"${s.version}"`,
+            lastModified: s.lastUpdated,
+          };
         } else if (newId) {
           const w = await router.store.create(r.req.body as Resource, tx, newId);
-          res = { status: 201, body: w.stored.content, location: `${w.stored.type}/${w.stored.id}/_history/1`, etag: 'W/"1"', lastModified: w.stored.lastUpdated };
+          res = {
+            status: 201,
+            body: w.stored.content,
+            location: `${w.stored.type}/${w.stored.id}/_history/1`,
+            etag: 'W/"1"',
+            lastModified: w.stored.lastUpdated,
+          };
         } else {
           res = await router.handle({ ...r.req, ifNoneExist: undefined }, tx);
         }
@@ -230,7 +271,9 @@ async function processTransaction(router: FhirRouter, entries: BundleEntry[], pr
           const issue = err.outcome.issue?.[0];
           if (issue) {
             issue.diagnostics = `Bundle.entry[${r.index}]: ${issue.diagnostics ?? issue.details?.text ?? ''}`;
-            issue.expression = (issue.expression ?? [`Bundle.entry[${r.index}]`]).map((e) => (e.startsWith('Bundle') ? e : `Bundle.entry[${r.index}].resource.${e.replace(/^[A-Z][A-Za-z]+\./, '')}`));
+            issue.expression = (issue.expression ?? [`Bundle.entry[${r.index}]`]).map((e) =>
+              e.startsWith('Bundle') ? e : `Bundle.entry[${r.index}].resource.${e.replace(/^[A-Z][A-Za-z]+\./, '')}`,
+            );
           }
         }
         throw err;

@@ -12,13 +12,23 @@ export function buildCapabilityStatement(options: CapabilityOptions): Capability
     const searchParam = [...getSearchParams(type).values()]
       .filter((p) => p.type !== 'special')
       .map((p) => ({ name: p.code, definition: p.url || undefined, type: p.type }));
-    const refParams = [...getSearchParams(type).values()].filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`);
+    const refParams = [...getSearchParams(type).values()]
+      .filter((p) => p.type === 'reference')
+      .map((p) => `${type}:${p.code}`);
     const r: CapabilityStatementRestResource = {
       type: type as CapabilityStatementRestResource['type'],
       profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
-      interaction: ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map(
-        (code) => ({ code: code as 'read' }),
-      ),
+      interaction: [
+        'read',
+        'vread',
+        'update',
+        'patch',
+        'delete',
+        'history-instance',
+        'history-type',
+        'create',
+        'search-type',
+      ].map((code) => ({ code: code as 'read' })),
       versioning: 'versioned-update',
       readHistory: true,
       updateCreate: true,

@@ -18,7 +18,10 @@ export async function everything(router: FhirRouter, id: string, query: [string,
   if (since && Number.isNaN(Date.parse(since))) {
     throw outcomes.badRequest(`_since must be an instant, got '${since}'`);
   }
-  const types = get('_type')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const types = get('_type')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const cursor = get('_cursor');
   if (cursor && !/^\d+$/.test(cursor)) {
     throw outcomes.badRequest('Invalid cursor');
@@ -49,13 +52,21 @@ export async function everything(router: FhirRouter, id: string, query: [string,
   const seen = new Set<string>();
   if (!cursor && (!types || types.includes('Patient'))) {
     seen.add(`Patient/${id}`);
-    entries.push({ fullUrl: `${base}/Patient/${id}`, resource: RAW(patient.content as string) as unknown as Resource, search: { mode: 'match' } });
+    entries.push({
+      fullUrl: `${base}/Patient/${id}`,
+      resource: RAW(patient.content as string) as unknown as Resource,
+      search: { mode: 'match' },
+    });
   }
   for (const r of page) {
     const key = `${r.type}/${r.id}`;
     if (!seen.has(key)) {
       seen.add(key);
-      entries.push({ fullUrl: `${base}/${key}`, resource: RAW(r.content) as unknown as Resource, search: { mode: 'match' } });
+      entries.push({
+        fullUrl: `${base}/${key}`,
+        resource: RAW(r.content) as unknown as Resource,
+        search: { mode: 'match' },
+      });
     }
   }
   // referenced resources outside the compartment (practitioners, organisations, medications, …)
@@ -70,19 +81,31 @@ export async function everything(router: FhirRouter, id: string, query: [string,
       const key = `${r.type}/${r.id}`;
       if (!seen.has(key)) {
         seen.add(key);
-        entries.push({ fullUrl: `${base}/${key}`, resource: RAW(r.content) as unknown as Resource, search: { mode: 'include' } });
+        entries.push({
+          fullUrl: `${base}/${key}`,
+          resource: RAW(r.content) as unknown as Resource,
+          search: { mode: 'include' },
+        });
       }
     }
   }
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
-    link: [{ relation: 'self', url: `${base}/Patient/${id}/$everything${query.length ? `?${new URLSearchParams(query)}` : ''}` }],
+    link: [
+      {
+        relation: 'self',
+        url: `${base}/Patient/${id}/$everything${query.length ? `?${new URLSearchParams(query)}` : ''}`,
+      },
+    ],
     entry: entries,
   };
   if (rows.length > count) {
     const keep = query.filter(([k]) => k !== '_cursor');
-    bundle.link?.push({ relation: 'next', url: `${base}/Patient/${id}/$everything?${new URLSearchParams([...keep, ['_cursor', page[page.length - 1].rid]])}` });
+    bundle.link?.push({
+      relation: 'next',
+      url: `${base}/Patient/${id}/$everything?${new URLSearchParams([...keep, ['_cursor', page[page.length - 1].rid]])}`,
+    });
   } else if (!cursor) {
     bundle.total = entries.filter((e) => e.search?.mode === 'match').length;
   }

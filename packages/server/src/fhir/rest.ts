@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { outcomes } from '@sen/fhir';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type FhirRouter, RawJson } from './router.ts';
 import { serialize } from './serialize.ts';
 import type { FhirRequest, FhirResponse } from './types.ts';
@@ -50,7 +50,10 @@ export function sendFhir(reply: FastifyReply, res: FhirResponse, mediaType: stri
     reply.header('Last-Modified', new Date(res.lastModified).toUTCString());
   }
   if (res.location) {
-    reply.header('Location', res.location.startsWith('http') ? res.location : `${reply.request.fhirBase}/${res.location}`);
+    reply.header(
+      'Location',
+      res.location.startsWith('http') ? res.location : `${reply.request.fhirBase}/${res.location}`,
+    );
   }
   if (res.body === undefined) {
     return reply.send();
@@ -74,8 +77,16 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, pre
       // POST _search: parameters in the form body as well as the URL
       if (typeof req.body === 'string' || req.body === undefined || req.body === null) {
         allQuery = [...query, ...new URLSearchParams((req.body as string) ?? '').entries()];
-      } else if (req.body && typeof req.body === 'object' && !Array.isArray(req.body) && !(req.body as { resourceType?: string }).resourceType) {
-        allQuery = [...query, ...Object.entries(req.body as Record<string, string>).map(([k, v]) => [k, String(v)] as [string, string])];
+      } else if (
+        req.body &&
+        typeof req.body === 'object' &&
+        !Array.isArray(req.body) &&
+        !(req.body as { resourceType?: string }).resourceType
+      ) {
+        allQuery = [
+          ...query,
+          ...Object.entries(req.body as Record<string, string>).map(([k, v]) => [k, String(v)] as [string, string]),
+        ];
       }
       body = undefined;
     }
@@ -91,7 +102,11 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, pre
       ifModifiedSince: header(req, 'if-modified-since'),
       prefer: header(req, 'prefer'),
     };
-    if ((fr.method === 'POST' || fr.method === 'PUT' || fr.method === 'PATCH') && !path.endsWith('_search') && fr.body === undefined) {
+    if (
+      (fr.method === 'POST' || fr.method === 'PUT' || fr.method === 'PATCH') &&
+      !path.endsWith('_search') &&
+      fr.body === undefined
+    ) {
       throw outcomes.badRequest('The request has no body');
     }
     const res = await router.handle(fr);

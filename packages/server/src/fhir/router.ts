@@ -1,6 +1,14 @@
 import type { Bundle, BundleEntry, Parameters, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { applySummary, isResourceType, isValidId, outcome, outcomes, parseSearchRequest, type SearchRequest } from '@sen/fhir';
+import {
+  applySummary,
+  isResourceType,
+  isValidId,
+  outcome,
+  outcomes,
+  parseSearchRequest,
+  type SearchRequest,
+} from '@sen/fhir';
 import { type FhirStore, type StoredVersion, searchRows } from '@sen/store';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import { everything } from './everything.ts';
@@ -170,7 +178,11 @@ export class FhirRouter {
     const summary = req.query.find(([k]) => k === '_summary')?.[1];
     const elements = req.query.find(([k]) => k === '_elements')?.[1];
     if ((summary && summary !== 'false') || elements) {
-      body = applySummary(JSON.parse(s.content as string), summary as never, elements?.split(',')) as unknown as Resource;
+      body = applySummary(
+        JSON.parse(s.content as string),
+        summary as never,
+        elements?.split(','),
+      ) as unknown as Resource;
     }
     return { status: 200, body, etag, lastModified: s.lastUpdated };
   }
@@ -178,7 +190,9 @@ export class FhirRouter {
   private async create(type: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
     const resource = asResource(req.body);
     if (resource.resourceType !== type) {
-      throw outcomes.badRequest(`Resource type '${resource.resourceType}' does not match the URL (${type})`, ['resourceType']);
+      throw outcomes.badRequest(`Resource type '${resource.resourceType}' does not match the URL (${type})`, [
+        'resourceType',
+      ]);
     }
     if (req.ifNoneExist) {
       if (q) {
@@ -206,7 +220,9 @@ export class FhirRouter {
   private async update(type: string, id: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
     const resource = asResource(req.body);
     if (resource.resourceType !== type) {
-      throw outcomes.badRequest(`Resource type '${resource.resourceType}' does not match the URL (${type})`, ['resourceType']);
+      throw outcomes.badRequest(`Resource type '${resource.resourceType}' does not match the URL (${type})`, [
+        'resourceType',
+      ]);
     }
     if (!resource.id) {
       throw outcomes.badRequest('The resource in an update must have an id matching the URL', ['id']);
@@ -220,7 +236,9 @@ export class FhirRouter {
 
   private async delete(type: string, id: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
     await this.store.delete(type, id, q, { ifMatch: parseEtag(req.ifMatch) });
-    return preferReturn(req.prefer) === 'minimal' ? { status: 204 } : { status: 200, body: outcome('information', 'informational', `${type}/${id} deleted`) };
+    return preferReturn(req.prefer) === 'minimal'
+      ? { status: 204 }
+      : { status: 200, body: outcome('information', 'informational', `${type}/${id} deleted`) };
   }
 
   private async patch(type: string, id: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
@@ -228,7 +246,9 @@ export class FhirRouter {
       const current = await this.store.read(type, id, tx);
       const ifMatch = parseEtag(req.ifMatch);
       if (ifMatch !== undefined && ifMatch !== current.version) {
-        throw outcomes.preconditionFailed(`Version conflict: ${type}/${id} is at version ${current.version}, If-Match was ${ifMatch}`);
+        throw outcomes.preconditionFailed(
+          `Version conflict: ${type}/${id} is at version ${current.version}, If-Match was ${ifMatch}`,
+        );
       }
       const patched = applyPatch(JSON.parse(current.content as string), req);
       if (patched.resourceType !== type || patched.id !== id) {
@@ -247,7 +267,9 @@ export class FhirRouter {
     }
     const resource = asResource(req.body);
     if (resource.resourceType !== type) {
-      throw outcomes.badRequest(`Resource type '${resource.resourceType}' does not match the URL (${type})`, ['resourceType']);
+      throw outcomes.badRequest(`Resource type '${resource.resourceType}' does not match the URL (${type})`, [
+        'resourceType',
+      ]);
     }
     const r = await this.store.conditionalUpdate(resource, query, q);
     return written(r.stored, r.created ? 201 : 200, req.prefer, r.created ? 'Created' : 'Updated');
@@ -293,7 +315,12 @@ export class FhirRouter {
     return { status: 200, body: this.searchBundle(req, result, selfPath, query) };
   }
 
-  searchBundle(req: SearchRequest, result: Awaited<ReturnType<typeof searchRows>>, selfPath: string, query: [string, string][]): Bundle {
+  searchBundle(
+    req: SearchRequest,
+    result: Awaited<ReturnType<typeof searchRows>>,
+    selfPath: string,
+    query: [string, string][],
+  ): Bundle {
     const base = this.options.baseUrl;
     const qs = (extra: [string, string][]): string => {
       const kept = query.filter(([k]) => k !== '_cursor' && k !== '_offset');
@@ -316,12 +343,18 @@ export class FhirRouter {
     for (const r of result.rows) {
       entries.push({
         fullUrl: `${base}/${r.type}/${r.id}`,
-        resource: (transform ? applySummary(JSON.parse(r.content), req.summary, req.elements) : RAW(r.content)) as unknown as Resource,
+        resource: (transform
+          ? applySummary(JSON.parse(r.content), req.summary, req.elements)
+          : RAW(r.content)) as unknown as Resource,
         search: { mode: 'match' },
       });
     }
     for (const r of result.included) {
-      entries.push({ fullUrl: `${base}/${r.type}/${r.id}`, resource: RAW(r.content) as unknown as Resource, search: { mode: 'include' } });
+      entries.push({
+        fullUrl: `${base}/${r.type}/${r.id}`,
+        resource: RAW(r.content) as unknown as Resource,
+        search: { mode: 'include' },
+      });
     }
     if (req.summary !== 'count') {
       bundle.entry = entries;
@@ -372,7 +405,10 @@ export class FhirRouter {
       }),
     };
     if (h.next) {
-      bundle.link?.push({ relation: 'next', url: `${base}/${path}?${new URLSearchParams([...keep, ['_cursor', h.next]])}` });
+      bundle.link?.push({
+        relation: 'next',
+        url: `${base}/${path}?${new URLSearchParams([...keep, ['_cursor', h.next]])}`,
+      });
     }
     return { status: 200, body: bundle };
   }

@@ -46,25 +46,33 @@ export interface DemoBundleOptions {
 // ---------------------------------------------------------------------------------------------------------------
 // Patients
 
+const ELDERLY_GROUPS = [
+  ['HT', 6],
+  ['GD', 2],
+  ['CN', 1],
+  ['HN', 1],
+] as const;
+const ADULT_GROUPS = [
+  ['DN', 8],
+  ['HC', 3],
+  ['GD', 5],
+  ['HX', 1],
+  ['CN', 1],
+  ['HN', 1],
+] as const;
+
+/** BHYT beneficiary group typical for the age: children under 6, pupils, students, retirees, workers. */
 function bhytGroupFor(rng: Rng, age: number): string {
-  if (age < 6) return 'TE';
-  if (age < 18) return 'HS';
-  if (age <= 22 && rng.chance(0.6)) return 'SV';
-  if (age >= 60)
-    return rng.weighted([
-      ['HT', 6],
-      ['GD', 2],
-      ['CN', 1],
-      ['HN', 1],
-    ] as const);
-  return rng.weighted([
-    ['DN', 8],
-    ['HC', 3],
-    ['GD', 5],
-    ['HX', 1],
-    ['CN', 1],
-    ['HN', 1],
-  ] as const);
+  if (age < 6) {
+    return 'TE';
+  }
+  if (age < 18) {
+    return 'HS';
+  }
+  if (age <= 22 && rng.chance(0.6)) {
+    return 'SV';
+  }
+  return rng.weighted(age >= 60 ? ELDERLY_GROUPS : ADULT_GROUPS);
 }
 
 function pickProvince(rng: Rng, units: AdminUnits): AdminProvince {

@@ -13,7 +13,10 @@ export interface SeedOptions {
  * Loads the demo facility, staff and synthetic patients once. Idempotent: resources that already exist
  * (same fixed id) are left untouched, so restarting never adds versions or duplicates.
  */
-export async function seedDemo(router: FhirRouter, options: SeedOptions): Promise<{ created: number; skipped: number }> {
+export async function seedDemo(
+  router: FhirRouter,
+  options: SeedOptions,
+): Promise<{ created: number; skipped: number }> {
   const bundle = buildDemoBundle({ adminUnits: loadAdminUnits(options.sharedDir), patients: options.patients });
   const entries = bundle.entry ?? [];
   const missing: BundleEntry[] = [];
@@ -26,7 +29,10 @@ export async function seedDemo(router: FhirRouter, options: SeedOptions): Promis
   }
   const existing = new Set<string>();
   for (const [type, list] of ids) {
-    const { rows } = await router.store.db.query<{ id: string }>('SELECT id FROM resource WHERE type = $1 AND id = ANY($2::text[])', [type, list]);
+    const { rows } = await router.store.db.query<{ id: string }>(
+      'SELECT id FROM resource WHERE type = $1 AND id = ANY($2::text[])',
+      [type, list],
+    );
     for (const r of rows) {
       existing.add(`${type}/${r.id}`);
     }
@@ -60,7 +66,11 @@ export async function seedDemo(router: FhirRouter, options: SeedOptions): Promis
     }
     return v;
   };
-  const tx: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: missing.map((e) => rewrite(e) as BundleEntry) };
+  const tx: Bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: missing.map((e) => rewrite(e) as BundleEntry),
+  };
   await processBundle(router, tx, 'return=minimal');
   return { created: missing.length, skipped: entries.length - missing.length };
 }
