@@ -118,12 +118,19 @@ CREATE INDEX idx_composite_lookup ON idx_composite (code, value1, rid);
 CREATE INDEX idx_composite_rid ON idx_composite (rid);
 
 -- Compartment membership, materialised on write (Patient/{id} and the other R4 compartments).
+-- Each row also carries the member's type and the range of its `date` search parameter, so the most
+-- common clinical query — a patient's resources of one type, newest first — is one ordered index scan.
 CREATE TABLE compartment (
-  rid  bigint NOT NULL,
-  ctype text  NOT NULL,
-  cid   text  NOT NULL
+  rid     bigint NOT NULL,
+  ctype   text   NOT NULL,
+  cid     text   NOT NULL,
+  rtype   text   NOT NULL,
+  date_lo timestamptz NOT NULL, -- 'infinity' when the resource has no date
+  date_hi timestamptz NOT NULL  -- '-infinity' when the resource has no date
 );
 CREATE INDEX compartment_lookup ON compartment (ctype, cid, rid);
+CREATE INDEX compartment_type_date_hi ON compartment (ctype, cid, rtype, date_hi DESC, rid);
+CREATE INDEX compartment_type_date_lo ON compartment (ctype, cid, rtype, date_lo, rid);
 CREATE INDEX compartment_rid ON compartment (rid);
 
 -- Serialises conditional writes (If-None-Exist, conditional update) with the same criteria:

@@ -1,5 +1,5 @@
 import type { FhirPathAtom } from '@medplum/core';
-import { getParsedExpressionForResourceType, getSearchParameters } from '@medplum/core';
+import { getParsedExpressionForResourceType, getSearchParameters, parseFhirPath } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import {
   getAllSearchParameters,
@@ -78,7 +78,10 @@ function build(resourceType: string): Map<string, SearchParamDef> {
     let atom: FhirPathAtom | undefined;
     if (sp.expression) {
       try {
-        atom = getParsedExpressionForResourceType(resourceType, sp.expression);
+        // medplum keeps only the union members that contain `Type.`, dropping a bare `Type` member
+        // (combo-code-value-* is `Observation | Observation.component`): parse those whole.
+        const bare = sp.expression.split('|').some((m) => m.trim() === resourceType);
+        atom = bare ? parseFhirPath(sp.expression) : getParsedExpressionForResourceType(resourceType, sp.expression);
       } catch {
         atom = undefined;
       }

@@ -7,7 +7,8 @@ export type Criterion =
   | { kind: 'param'; param: SearchParamDef; modifier?: string; values: string[] }
   | { kind: 'id'; not: boolean; values: string[] }
   | { kind: 'lastUpdated'; values: string[] }
-  | { kind: 'chain'; param: SearchParamDef; targetType: string; inner: Criterion }
+  /** The reference points at one of `targets` (one inner criterion per candidate type) that matches. */
+  | { kind: 'chain'; param: SearchParamDef; targets: { type: string; inner: Criterion }[] }
   | { kind: 'has'; sourceType: string; refParam: SearchParamDef; inner: Criterion }
   | { kind: 'compartment'; compartmentType: string; compartmentId: string };
 
@@ -287,25 +288,36 @@ function parseCriterion(
       }
       throw outcomes.badRequest(`'${code}' is not a reference search parameter of ${resourceType}`, [key]);
     }
-    let targetType = typeMod;
-    if (!targetType) {
-      const candidates = param.targets.filter((t) => getSearchParam(t, tail.split(/[.:]/)[0]));
-      if (candidates.length !== 1) {
+    let targetTypes: string[];
+    if (typeMod) {
+      if (!isResourceType(typeMod) || (param.targets.length > 0 && !param.targets.includes(typeMod))) {
+        throw outcomes.badRequest(`${resourceType}.${code} cannot refer to ${typeMod}`, [key]);
+      }
+      targetTypes = [typeMod];
+    } else {
+      // Without a type modifier the chain searches every target type that has the chained parameter.
+      targetTypes = param.targets.filter((t) => isResourceType(t) && getSearchParam(t, tail.split(/[.:]/)[0]));
+      if (targetTypes.length === 0) {
+        if (options.lenient) {
+          return undefined;
+        }
         throw outcomes.badRequest(
-          `Chained parameter '${key}' is ambiguous: name the target type, e.g. ${code}:${candidates[0] ?? 'Patient'}.${tail}`,
+          `Chained parameter '${key}': no target type of ${resourceType}.${code} has a parameter '${tail.split(/[.:]/)[0]}'; name the target type, e.g. ${code}:Patient.${tail}`,
           [key],
         );
       }
-      targetType = candidates[0];
     }
-    if (!isResourceType(targetType) || (param.targets.length > 0 && !param.targets.includes(targetType))) {
-      throw outcomes.badRequest(`${resourceType}.${code} cannot refer to ${targetType}`, [key]);
+    const targets: { type: string; inner: Criterion }[] = [];
+    for (const type of targetTypes) {
+      const inner = parseCriterion(type, tail, value, { lenient: false });
+      if (inner) {
+        targets.push({ type, inner });
+      }
     }
-    const inner = parseCriterion(targetType, tail, value, { lenient: false });
-    if (!inner) {
+    if (targets.length === 0) {
       return undefined;
     }
-    return { kind: 'chain', param, targetType, inner };
+    return { kind: 'chain', param, targets };
   }
 
   const colon = key.indexOf(':');

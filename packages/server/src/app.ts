@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type Db, migrationsCurrent } from '@sen/db';
 import { isOutcomeError, loadDefinitions, outcome, warmSearchParams } from '@sen/fhir';
 import { assertValid } from '@sen/fhir/validation.ts';
-import { FhirStore } from '@sen/store';
+import { FhirStore, PlannerStatistics } from '@sen/store';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { buildCapabilityStatement } from './fhir/capability.ts';
 import { registerFhirRoutes, sendFhir } from './fhir/rest.ts';
@@ -21,6 +21,8 @@ export interface AppConfig {
   bodyLimit?: number;
   logLevel?: string;
   version?: string;
+  /** How often to check whether planner statistics need refreshing (ms; 0 disables). */
+  analyzeIntervalMs?: number;
 }
 
 export interface AppDeps {
@@ -42,7 +44,8 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
   warmSearchParams();
   const { db, config } = deps;
   const fhirBase = `${config.publicUrl}/fhir/R4`;
-  const store = new FhirStore(db, { validate: assertValid, baseUrl: fhirBase });
+  const stats = new PlannerStatistics(db, { intervalMs: config.analyzeIntervalMs });
+  const store = new FhirStore(db, { validate: assertValid, baseUrl: fhirBase, onWrite: () => stats.noteWrites() });
   let capability: ReturnType<typeof buildCapabilityStatement> | undefined;
   const router = new FhirRouter(store, {
     baseUrl: fhirBase,
@@ -147,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
 
   registerFhirRoutes(app, router);
   app.addHook('onClose', async () => {
+    stats.stop();
     await db.close();
   });
   return { app, store, router };

@@ -10,3 +10,4 @@ export {
   type Validator,
   type WriteResult,
 } from './store.ts';
+export { PlannerStatistics, type MaintenanceOptions } from './maintenance.ts';

@@ -37,7 +37,7 @@ export interface IndexRows {
     lo2: (string | null)[];
     hi2: (string | null)[];
   };
-  compartment: { ctype: string[]; cid: string[] };
+  compartment: { ctype: string[]; cid: string[]; rtype: string[]; dateLo: string[]; dateHi: string[] };
 }
 
 export function emptyIndexRows(): IndexRows {
@@ -50,7 +50,7 @@ export function emptyIndexRows(): IndexRows {
     quantity: { code: [], system: [], unit: [], value: [] },
     uri: { code: [], value: [] },
     composite: { code: [], system1: [], value1: [], system2: [], value2: [], num2: [], lo2: [], hi2: [] },
-    compartment: { ctype: [], cid: [] },
+    compartment: { ctype: [], cid: [], rtype: [], dateLo: [], dateHi: [] },
   };
 }
 
@@ -255,7 +255,14 @@ function quantitiesOf(tv: TypedValue): Qty[] {
     return [];
   }
   if (typeof v.value === 'number') {
-    return [{ value: String(v.value), system: v.system ?? null, unit: v.code ?? v.unit ?? v.currency ?? null }];
+    const code = v.code ?? v.currency;
+    const out: Qty[] = [{ value: String(v.value), system: v.system ?? null, unit: code ?? v.unit ?? null }];
+    // `value-quantity=72||beats/min` matches the human unit as well as the code (R4 3.1.1.4.7): a second row
+    // without a system, so a search with a system still needs the code.
+    if (code && typeof v.unit === 'string' && v.unit !== code) {
+      out.push({ value: String(v.value), system: null, unit: v.unit });
+    }
+    return out;
   }
   if (tv.type === 'Range') {
     const out: Qty[] = [];
@@ -499,26 +506,44 @@ export function extractIndex(resource: Resource, base?: string): IndexRows {
 }
 
 function addCompartments(resource: Resource, rows: IndexRows): void {
+  const ids: string[] = [];
   if (resource.resourceType === 'Patient' && resource.id) {
-    rows.compartment.ctype.push('Patient');
-    rows.compartment.cid.push(resource.id);
+    ids.push(resource.id);
   }
   const params = getPatientCompartmentParams().get(resource.resourceType);
-  if (!params) {
+  const r = rows.reference;
+  if (params) {
+    for (let i = 0; i < r.code.length; i++) {
+      const id = r.targetId[i];
+      if (r.targetType[i] === 'Patient' && id && params.includes(r.code[i]) && !ids.includes(id)) {
+        ids.push(id);
+      }
+    }
+  }
+  if (ids.length === 0) {
     return;
   }
-  const seen = new Set<string>();
-  const r = rows.reference;
-  for (let i = 0; i < r.code.length; i++) {
-    if (
-      r.targetType[i] === 'Patient' &&
-      r.targetId[i] &&
-      params.includes(r.code[i]) &&
-      !seen.has(r.targetId[i] as string)
-    ) {
-      seen.add(r.targetId[i] as string);
-      rows.compartment.ctype.push('Patient');
-      rows.compartment.cid.push(r.targetId[i] as string);
+  // the range of the resource's `date` parameter, the usual clinical sort key ('-infinity'/'infinity' when absent,
+  // so a missing date sorts last either way)
+  const at = (v: string): number => (v === '-infinity' ? -Infinity : v === 'infinity' ? Infinity : Date.parse(v));
+  let lo = 'infinity';
+  let hi = '-infinity';
+  const d = rows.date;
+  for (let i = 0; i < d.code.length; i++) {
+    if (d.code[i] === 'date') {
+      if (at(d.lo[i]) < at(lo)) {
+        lo = d.lo[i];
+      }
+      if (at(d.hi[i]) > at(hi)) {
+        hi = d.hi[i];
+      }
     }
+  }
+  for (const id of ids) {
+    rows.compartment.ctype.push('Patient');
+    rows.compartment.cid.push(id);
+    rows.compartment.rtype.push(resource.resourceType);
+    rows.compartment.dateLo.push(lo);
+    rows.compartment.dateHi.push(hi);
   }
 }

@@ -50,6 +50,11 @@ export interface CompileContext {
   params: SqlParams;
   /** The server's base URL, to treat absolute references to itself as local. */
   base?: string;
+  /**
+   * Check each candidate row with a correlated lookup instead of joining the whole match set: used when
+   * the query already walks an ordered index (a patient's resources by date) and should stop after a page.
+   */
+  correlated?: boolean;
 }
 
 /** Compiles one criterion to a boolean SQL expression over the resource row alias `alias`. */
@@ -69,8 +74,13 @@ export function compileCriterion(c: Criterion, alias: string, type: string, ctx:
       return `${alias}.rid IN (SELECT rid FROM compartment WHERE ctype = ${P.add(c.compartmentType)} AND cid = ${P.add(c.compartmentId)})`;
     case 'chain': {
       // subject:Patient.name=x → this resource references a Patient whose name matches
-      const inner = compileCriterion(c.inner, 'c', c.targetType, ctx);
-      return `${alias}.rid IN (SELECT ref.rid FROM idx_reference ref JOIN resource c ON c.type = ${P.add(c.targetType)} AND c.id = ref.target_id AND NOT c.deleted WHERE ref.code = ${P.add(c.param.code)} AND ref.target_type = c.type AND (${inner}))`;
+      // (subject.name=x without a type: any of the target types that has `name`)
+      return c.targets
+        .map((t) => {
+          const inner = compileCriterion(t.inner, 'c', t.type, ctx);
+          return `${alias}.rid IN (SELECT ref.rid FROM idx_reference ref JOIN resource c ON c.type = ${P.add(t.type)} AND c.id = ref.target_id AND NOT c.deleted WHERE ref.code = ${P.add(c.param.code)} AND ref.target_type = c.type AND (${inner}))`;
+        })
+        .join(' OR ');
     }
     case 'has': {
       // _has:Observation:patient:code=x → some Observation whose `patient` refers to this resource and matches
@@ -116,6 +126,11 @@ function compileParam(
   const ors: string[] = [];
   for (const raw of values) {
     ors.push(`(${valueCondition(p, modifier, raw, type, ctx)})`);
+  }
+  if (ctx.correlated) {
+    // OFFSET 0 keeps the planner from turning this into a join over every match
+    const exists = `EXISTS (SELECT 1 FROM ${table} i WHERE i.rid = ${alias}.rid AND i.code = ${code} AND (${ors.join(' OR ')}) OFFSET 0)`;
+    return modifier === 'not' ? `NOT ${exists}` : exists;
   }
   const match = `SELECT i.rid FROM ${table} i WHERE i.code = ${code} AND (${ors.join(' OR ')})`;
   if (modifier === 'not') {

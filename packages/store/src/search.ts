@@ -1,5 +1,12 @@
 import type { Queryable } from '@sen/db';
-import { getSearchParams, type IncludeSpec, outcomes, type SearchRequest } from '@sen/fhir';
+import {
+  getPatientCompartmentParams,
+  getSearchParams,
+  type IncludeSpec,
+  outcomes,
+  parseReference,
+  type SearchRequest,
+} from '@sen/fhir';
 import { compileCriterion, sortExpression } from './search-sql.ts';
 import { SqlParams } from './sql.ts';
 import type { FhirStore } from './store.ts';
@@ -44,10 +51,10 @@ function decodeCursor(s: string): Cursor {
 }
 
 /** WHERE clause of a search over alias r. */
-function whereClause(store: FhirStore, req: SearchRequest, P: SqlParams): string {
+function whereClause(store: FhirStore, req: SearchRequest, P: SqlParams, correlated = false): string {
   const conds = [`r.type = ${P.add(req.resourceType)}`, 'NOT r.deleted'];
   for (const c of req.criteria) {
-    conds.push(`(${compileCriterion(c, 'r', req.resourceType, { params: P, base: store.baseUrl })})`);
+    conds.push(`(${compileCriterion(c, 'r', req.resourceType, { params: P, base: store.baseUrl, correlated })})`);
   }
   return conds.join(' AND ');
 }
@@ -59,9 +66,28 @@ function whereClause(store: FhirStore, req: SearchRequest, P: SqlParams): string
  */
 export async function searchRows(store: FhirStore, req: SearchRequest, q: Queryable = store.db): Promise<SearchResult> {
   const P = new SqlParams();
-  const where = whereClause(store, req, P);
-  const sorts = req.sort.map((k) => ({ key: k, ...sortExpression(k, 'r', P) }));
-  const orderBy = [...sorts.map((s) => `${s.expr} ${s.key.desc ? 'DESC' : 'ASC'}`), 'r.rid ASC'].join(', ');
+  // A patient's resources sorted by their clinical date: drive the query from the compartment index,
+  // which holds the member's date range, so the first page is an ordered index scan that stops early.
+  const patientId =
+    req.sort.length > 0 && req.sort[0].code === 'date' && req.sort[0].param?.type === 'date'
+      ? compartmentPatient(req)
+      : undefined;
+  // On that path each criterion is a per-row lookup, so the ordered scan can stop after one page.
+  const where = whereClause(store, req, P, patientId !== undefined);
+  // (the compartment's date column replaces the first key's expression: build it without binding parameters
+  // that the SQL would then not use — PostgreSQL cannot type an unreferenced $n)
+  const sorts = req.sort.map((k, i) =>
+    patientId && i === 0
+      ? { key: k, expr: k.desc ? 'c.date_hi' : 'c.date_lo', cast: 'timestamptz' }
+      : { key: k, ...sortExpression(k, 'r', P) },
+  );
+  let from = 'resource r';
+  let ridCol = 'r.rid';
+  if (patientId) {
+    from = `compartment c JOIN resource r ON r.rid = c.rid AND c.ctype = 'Patient' AND c.cid = ${P.add(patientId)} AND c.rtype = ${P.add(req.resourceType)}`;
+    ridCol = 'c.rid';
+  }
+  const orderBy = [...sorts.map((s) => `${s.expr} ${s.key.desc ? 'DESC' : 'ASC'}`), `${ridCol} ASC`].join(', ');
   let cursorCond = '';
   if (req.cursor) {
     const cur = decodeCursor(req.cursor);
@@ -79,7 +105,7 @@ export async function searchRows(store: FhirStore, req: SearchRequest, q: Querya
         const op = sorts[i].key.desc ? '<' : '>';
         eqs.push(`${sorts[i].expr} ${op} ${P.add(cur.v[i])}::${sorts[i].cast}`);
       } else {
-        eqs.push(`r.rid > ${P.add(cur.r)}::bigint`);
+        eqs.push(`${ridCol} > ${P.add(cur.r)}::bigint`);
       }
       ors.push(`(${eqs.join(' AND ')})`);
     }
@@ -91,7 +117,7 @@ export async function searchRows(store: FhirStore, req: SearchRequest, q: Querya
   let rows: (SearchRow & Record<string, unknown>)[] = [];
   if (req.count > 0 && req.summary !== 'count') {
     const res = await q.query<SearchRow & Record<string, unknown>>(
-      `SELECT r.rid::text AS rid, r.type, r.id, r.version, r.content${sortCols} FROM resource r WHERE ${where}${cursorCond} ORDER BY ${orderBy} LIMIT ${limit}${offset}`,
+      `SELECT r.rid::text AS rid, r.type, r.id, r.version, r.content${sortCols} FROM ${from} WHERE ${where}${cursorCond} ORDER BY ${orderBy} LIMIT ${limit}${offset}`,
       P.values,
     );
     rows = res.rows;
@@ -121,6 +147,43 @@ export async function searchRows(store: FhirStore, req: SearchRequest, q: Querya
   }));
   const included = req.include.length > 0 || req.revinclude.length > 0 ? await loadIncludes(store, req, out, q) : [];
   return { rows: out, included, total, next };
+}
+
+/**
+ * The patient whose compartment holds every match: a `compartment` criterion, or a single-valued reference
+ * criterion to Patient/{id} through one of the type's Patient-compartment parameters.
+ */
+function compartmentPatient(req: SearchRequest): string | undefined {
+  const params = getPatientCompartmentParams().get(req.resourceType);
+  for (const c of req.criteria) {
+    if (c.kind === 'compartment' && c.compartmentType === 'Patient') {
+      return c.compartmentId;
+    }
+    if (
+      c.kind !== 'param' ||
+      c.param.type !== 'reference' ||
+      c.values.length !== 1 ||
+      !params?.includes(c.param.code)
+    ) {
+      continue;
+    }
+    if (c.modifier && c.modifier !== 'Patient') {
+      continue;
+    }
+    const v = c.values[0];
+    const ref = parseReference(v);
+    if (ref?.type === 'Patient') {
+      return ref.id;
+    }
+    if (
+      !ref &&
+      !v.includes('/') &&
+      (c.modifier === 'Patient' || (c.param.targets.length === 1 && c.param.targets[0] === 'Patient'))
+    ) {
+      return v;
+    }
+  }
+  return undefined;
 }
 
 async function loadIncludes(

@@ -24,6 +24,8 @@ export interface StoreOptions {
   validate?: Validator;
   /** The server's base URL, so absolute references to itself are indexed as local references. */
   baseUrl?: string;
+  /** Told about every write, to keep planner statistics fresh. */
+  onWrite?: () => void;
 }
 
 export interface WriteResult {
@@ -93,10 +95,12 @@ export class FhirStore {
   readonly db: Db;
   readonly baseUrl?: string;
   private readonly validate?: Validator;
+  private readonly onWrite?: () => void;
 
   constructor(db: Db, options: StoreOptions = {}) {
     this.db = db;
     this.validate = options.validate;
+    this.onWrite = options.onWrite;
     this.baseUrl = options.baseUrl;
   }
 
@@ -141,6 +145,7 @@ export class FhirStore {
     ];
     try {
       await q.query(`WITH ${ctes.join(', ')} SELECT rid FROM r`, P.values);
+      this.onWrite?.();
     } catch (err) {
       if (classifyDbError(err).kind === 'unique') {
         throw outcomes.conflict(`${resource.resourceType}/${id} already exists`);
@@ -288,6 +293,7 @@ export class FhirStore {
     if (res.rows.length === 0) {
       return undefined;
     }
+    this.onWrite?.();
     return {
       stored: { type, id, version, lastUpdated, deleted: false, content },
       resource: stamped,

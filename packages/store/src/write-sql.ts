@@ -52,7 +52,7 @@ export function indexInsertCtes(rows: IndexRows, P: SqlParams): string[] {
   }
   if (rows.compartment.ctype.length > 0) {
     out.push(
-      `xm AS (INSERT INTO compartment (rid, ctype, cid) SELECT r.rid, x.t, x.i FROM r, unnest(${P.add(rows.compartment.ctype)}::text[], ${P.add(rows.compartment.cid)}::text[]) AS x(t, i))`,
+      `xm AS (INSERT INTO compartment (rid, ctype, cid, rtype, date_lo, date_hi) SELECT r.rid, x.t, x.i, x.rt, x.lo, x.hi FROM r, unnest(${P.add(rows.compartment.ctype)}::text[], ${P.add(rows.compartment.cid)}::text[], ${P.add(rows.compartment.rtype)}::text[], ${P.add(rows.compartment.dateLo)}::timestamptz[], ${P.add(rows.compartment.dateHi)}::timestamptz[]) AS x(t, i, rt, lo, hi))`,
     );
   }
   return out;

@@ -29,6 +29,11 @@ function entryRequest(entry: BundleEntry, index: number): FhirRequest {
   if (!r?.method || !r.url) {
     throw outcomes.badRequest(`Bundle entry ${index} has no request method or url`, [`Bundle.entry[${index}].request`]);
   }
+  if (!(r.method in METHOD_ORDER)) {
+    throw outcomes.badRequest(`Bundle entry ${index} has an unknown request method '${r.method}'`, [
+      `Bundle.entry[${index}].request.method`,
+    ]);
+  }
   const url = r.url.replace(/^\//, '');
   const qIdx = url.indexOf('?');
   const path = qIdx >= 0 ? url.slice(0, qIdx) : url;
@@ -154,6 +159,10 @@ export async function processBundle(router: FhirRouter, bundle: Bundle, prefer: 
   if (entries.length > MAX_ENTRIES) {
     throw outcomes.tooLarge(`A Bundle may hold at most ${MAX_ENTRIES} entries`);
   }
+  // Every entry needs a request (bdl-3): a Bundle without one is refused whole, batch or transaction.
+  for (let i = 0; i < entries.length; i++) {
+    entryRequest(entries[i], i);
+  }
   if (bundle.type === 'batch') {
     return processBatch(router, entries, prefer);
   }
@@ -215,27 +224,37 @@ async function processTransaction(
   const results: BundleEntry[] = new Array(entries.length);
   await router.store.transaction(async (tx) => {
     const cache = new Map<string, string>();
-    // conditional creates: an existing match takes the place of the new id
-    for (const r of order) {
-      if (r.req.method === 'POST' && r.req.ifNoneExist) {
-        const type = r.req.path;
-        await router.store.lockKey(`${type}?${r.req.ifNoneExist}`, tx);
-        const found = await router.store.searchIds(type, r.req.ifNoneExist, tx);
-        if (found.length > 1) {
-          throw new OutcomeError(
-            412,
-            outcome('error', 'multiple-matches', `Entry ${r.index}: ifNoneExist matched more than one ${type}`),
-          );
-        }
-        if (found.length === 1) {
-          (r as { existing?: string }).existing = found[0].id;
-          if (r.entry.fullUrl) {
-            map.set(r.entry.fullUrl, `${type}/${found[0].id}`);
+    // conditional creates: an existing match takes the place of the new id. Looked up once the DELETEs are
+    // done (they come first in processing order) and before any other entry has its references rewritten.
+    const resolveConditionalCreates = async (): Promise<void> => {
+      for (const r of order) {
+        if (r.req.method === 'POST' && r.req.ifNoneExist) {
+          const type = r.req.path;
+          await router.store.lockKey(`${type}?${r.req.ifNoneExist}`, tx);
+          const found = await router.store.searchIds(type, r.req.ifNoneExist, tx);
+          if (found.length > 1) {
+            throw new OutcomeError(
+              412,
+              outcome('error', 'multiple-matches', `Entry ${r.index}: ifNoneExist matched more than one ${type}`, [
+                `Bundle.entry[${r.index}].request.ifNoneExist`,
+              ]),
+            );
+          }
+          if (found.length === 1) {
+            (r as { existing?: string }).existing = found[0].id;
+            if (r.entry.fullUrl) {
+              map.set(r.entry.fullUrl, `${type}/${found[0].id}`);
+            }
           }
         }
       }
-    }
+    };
+    let conditionalCreatesResolved = false;
     for (const r of order) {
+      if (!conditionalCreatesResolved && r.req.method !== 'DELETE') {
+        await resolveConditionalCreates();
+        conditionalCreatesResolved = true;
+      }
       try {
         if (r.req.body) {
           r.req.body = structuredClone(r.req.body);

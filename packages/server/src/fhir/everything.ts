@@ -70,12 +70,13 @@ export async function everything(router: FhirRouter, id: string, query: [string,
     }
   }
   // referenced resources outside the compartment (practitioners, organisations, medications, …)
-  if (page.length > 0 && !types) {
+  // (with _type, only those of the listed types)
+  if (page.length > 0 && (!types || types.some((t) => t !== 'Patient'))) {
     const refs = await router.store.db.query<{ type: string; id: string; content: string }>(
       `SELECT t.type, t.id, t.content FROM resource t
-        WHERE NOT t.deleted AND t.type <> 'Patient' AND (t.type, t.id) IN (
+        WHERE NOT t.deleted AND t.type <> 'Patient'${types ? ' AND t.type = ANY($2::text[])' : ''} AND (t.type, t.id) IN (
           SELECT ref.target_type, ref.target_id FROM idx_reference ref WHERE ref.rid = ANY($1::bigint[]) AND ref.target_id IS NOT NULL)`,
-      [page.map((r) => r.rid)],
+      types ? [page.map((r) => r.rid), types] : [page.map((r) => r.rid)],
     );
     for (const r of refs.rows) {
       const key = `${r.type}/${r.id}`;

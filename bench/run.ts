@@ -1,0 +1,322 @@
+/**
+ * npm run bench — the FHIR comparison workload of ../shared/bench/WORKLOAD.md, plus Sen's own figures.
+ *
+ *   npm run bench                                  # starts Sen on PostgreSQL (database sen_bench) and measures it
+ *   npm run bench -- --base-url http://host/fhir/R4 --token T   # measures any FHIR server the same way
+ *
+ * Options: --db-url (PostgreSQL for Sen and the raw baseline; default postgres://postgres@127.0.0.1:5432/sen_bench),
+ * --duration 15 --warmup 5 --connections 16, --synthea N (patient bundles of ../shared/testdata/synthea to load, default 5),
+ * --only a,b,c (workload letters).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const ROOT = resolve(new URL('..', import.meta.url).pathname);
+const SHARED = resolve(ROOT, '..', 'shared');
+
+const { values: args } = parseArgs({
+  options: {
+    'base-url': { type: 'string' },
+    token: { type: 'string' },
+    'db-url': { type: 'string' },
+    duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '16' },
+    synthea: { type: 'string', default: '5' },
+    only: { type: 'string' },
+    port: { type: 'string', default: '8190' },
+  },
+});
+
+const DURATION = Number(args.duration);
+const WARMUP = Number(args.warmup);
+const CONNECTIONS = Number(args.connections);
+const dbUrl = args['db-url'] ?? 'postgres://postgres@127.0.0.1:5432/sen_bench';
+const only = args.only ? new Set(args.only.split(',')) : undefined;
+
+function log(s: string): void {
+  process.stdout.write(`${s}\n`);
+}
+
+function readShared(...p: string[]): string {
+  return readFileSync(join(SHARED, ...p), 'utf8');
+}
+
+async function resetDatabase(url: string): Promise<void> {
+  const u = new URL(url);
+  const name = u.pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+}
+
+async function waitFor(url: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) {
+        return;
+      }
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+function rssOf(pid: number | undefined): string {
+  if (!pid) {
+    return 'n/a';
+  }
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? `${(Number(m[1]) / 1024).toFixed(0)} MiB` : 'n/a';
+  } catch {
+    return 'n/a';
+  }
+}
+
+interface Figure {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  unit?: string;
+  perRequest?: number;
+}
+
+async function cannon(opts: { url: string; method?: string; body?: string; headers: Record<string, string>; duration: number }): Promise<autocannon.Result> {
+  return new Promise((res, rej) => {
+    autocannon(
+      {
+        url: opts.url,
+        method: (opts.method ?? 'GET') as 'GET',
+        body: opts.body,
+        headers: opts.headers,
+        connections: CONNECTIONS,
+        duration: opts.duration,
+      },
+      (err, result) => (err ? rej(err) : res(result)),
+    );
+  });
+}
+
+async function measure(name: string, opts: { url: string; method?: string; body?: string; headers: Record<string, string> }, perRequest = 1): Promise<Figure> {
+  await cannon({ ...opts, duration: WARMUP });
+  const r = await cannon({ ...opts, duration: DURATION });
+  const f: Figure = {
+    name,
+    rps: r.requests.mean,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    perRequest,
+  };
+  log(
+    `  ${name.padEnd(44)} ${f.rps.toFixed(0).padStart(7)} req/s${perRequest > 1 ? ` (${(f.rps * perRequest).toFixed(0)} resources/s)` : ''}  p50 ${f.p50} ms  p99 ${f.p99} ms  errors ${f.errors}  non-2xx ${f.non2xx}`,
+  );
+  return f;
+}
+
+/** The database's own limit: 16 concurrent loops of primary-key selects, then of single-row inserts. */
+async function rawBaseline(url: string): Promise<{ select: number; insert: number }> {
+  const pool = new pg.Pool({ connectionString: url, max: CONNECTIONS });
+  await pool.query('DROP TABLE IF EXISTS bench_raw');
+  await pool.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, v text)');
+  await pool.query("INSERT INTO bench_raw (v) SELECT 'row ' || g FROM generate_series(1, 10000) g");
+  const run = async (seconds: number, op: () => Promise<unknown>): Promise<number> => {
+    let n = 0;
+    const end = Date.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (Date.now() < end) {
+          await op();
+          n++;
+        }
+      }),
+    );
+    return n / seconds;
+  };
+  const sel = (): Promise<unknown> => pool.query('SELECT id, v FROM bench_raw WHERE id = $1', [1 + Math.floor(Math.random() * 10000)]);
+  const ins = (): Promise<unknown> => pool.query('INSERT INTO bench_raw (v) VALUES ($1)', ['x']);
+  await run(Math.min(WARMUP, 3), sel);
+  const select = await run(DURATION, sel);
+  await run(Math.min(WARMUP, 3), ins);
+  const insert = await run(DURATION, ins);
+  await pool.query('DROP TABLE bench_raw');
+  await pool.end();
+  return { select, insert };
+}
+
+async function post(base: string, headers: Record<string, string>, body: unknown): Promise<any> {
+  const r = await fetch(`${base}/`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const text = await r.text();
+  if (!r.ok) {
+    throw new Error(`setup POST failed: ${r.status} ${text.slice(0, 300)}`);
+  }
+  return JSON.parse(text);
+}
+
+async function main(): Promise<void> {
+  let base = args['base-url']?.replace(/\/$/, '');
+  let server: ChildProcess | undefined;
+  const headers: Record<string, string> = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
+  if (args.token) {
+    headers.authorization = `Bearer ${args.token}`;
+  }
+  log('Sen benchmark — workload of shared/bench/WORKLOAD.md');
+  log(`  ${CONNECTIONS} connections, ${WARMUP} s warm-up, ${DURATION} s measured; node ${process.version}`);
+  if (!base) {
+    await resetDatabase(dbUrl);
+    const port = Number(args.port);
+    server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/server/src/main.ts')], {
+      env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', SEN_SEED: 'false', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    base = `http://127.0.0.1:${port}/fhir/R4`;
+    await waitFor(`http://127.0.0.1:${port}/readyz`);
+    log(`  server: Sen on PostgreSQL (${new URL(dbUrl).pathname.slice(1)}), pid ${server.pid}`);
+  } else {
+    log(`  server: ${base}`);
+  }
+  const figures: Figure[] = [];
+  try {
+    // ---- setup
+    log('\nSetup');
+    let t = Date.now();
+    for (let b = 0; b < 10; b++) {
+      const entry = [];
+      for (let k = 0; k < 100; k++) {
+        const i = b * 100 + k;
+        entry.push({
+          request: { method: 'POST', url: 'Patient' },
+          resource: { resourceType: 'Patient', name: [{ family: `Fam${i % 100}`, given: [`Given${i}`] }], gender: i % 2 ? 'male' : 'female', birthDate: `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}` },
+        });
+      }
+      await post(base, headers, { resourceType: 'Bundle', type: 'batch', entry });
+    }
+    const target = await fetch(`${base}/Patient`, { method: 'POST', headers, body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Target', given: ['Bench'] }], gender: 'female', birthDate: '1970-01-01' }) }).then((r) => r.json());
+    const start = Date.UTC(2024, 0, 1);
+    for (let b = 0; b < 20; b++) {
+      const entry = [];
+      for (let k = 0; k < 100; k++) {
+        const i = b * 100 + k;
+        entry.push({
+          request: { method: 'POST', url: 'Observation' },
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+            code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+            subject: { reference: `Patient/${target.id}` },
+            effectiveDateTime: new Date(start + i * 3_600_000).toISOString(),
+            valueQuantity: { value: 60 + (i % 40), unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+          },
+        });
+      }
+      await post(base, headers, { resourceType: 'Bundle', type: 'batch', entry });
+    }
+    log(`  1,000 Patients + 2,000 Observations in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const c1 = await fetch(`${base}/Patient?name=Fam42`, { headers }).then((r) => r.json());
+    const c2 = await fetch(`${base}/Observation?subject=Patient/${target.id}&_count=20&_total=accurate`, { headers }).then((r) => r.json());
+    const ok1 = (c1.entry ?? []).length === 10;
+    const ok2 = (c2.entry ?? []).length === 20 && c2.total === 2000;
+    log(`  check Patient?name=Fam42 → ${(c1.entry ?? []).length} (want 10) ${ok1 ? 'ok' : 'FAIL'}`);
+    log(`  check Observation?subject=… → ${(c2.entry ?? []).length} entries, total ${c2.total} (want 20, 2000) ${ok2 ? 'ok' : 'FAIL'}`);
+    if (!ok1 || !ok2) {
+      throw new Error('setup checks failed');
+    }
+    // Synthea: real bundles, loaded like a hospital migration would
+    const syntheaDir = join(SHARED, 'testdata', 'synthea');
+    const nSynthea = Number(args.synthea);
+    if (nSynthea > 0 && existsSync(syntheaDir)) {
+      t = Date.now();
+      let resources = 0;
+      const files = readdirSync(syntheaDir).filter((f) => f.endsWith('.json')).sort();
+      const batches = files.filter((f) => /hospitalInformation|practitionerInformation/.test(f));
+      const patients = files.filter((f) => !batches.includes(f)).slice(0, nSynthea);
+      for (const f of [...batches, ...patients]) {
+        const b = JSON.parse(readFileSync(join(syntheaDir, f), 'utf8'));
+        resources += (b.entry ?? []).length;
+        await post(base, { ...headers, prefer: 'return=minimal' }, b);
+      }
+      const s = (Date.now() - t) / 1000;
+      log(`  Synthea: ${batches.length} batch + ${patients.length} patient bundles, ${resources} resources in ${s.toFixed(1)} s (${(resources / s).toFixed(0)} resources/s, one client)`);
+    }
+
+    // ---- workloads
+    log('\nWorkloads');
+    const want = (k: string): boolean => !only || only.has(k);
+    const patientJson = readShared('bench', 'patient.json');
+    const tx50 = readShared('bench', 'tx50.json');
+    if (want('a')) {
+      figures.push(await measure('(a) create POST /Patient', { url: `${base}/Patient`, method: 'POST', body: patientJson, headers }));
+    }
+    if (want('b')) {
+      figures.push(await measure('(b) read GET /Patient/{id}', { url: `${base}/Patient/${target.id}`, headers }));
+    }
+    if (want('c')) {
+      figures.push(await measure('(c) search Patient?name=Fam42', { url: `${base}/Patient?name=Fam42`, headers }));
+    }
+    if (want('d')) {
+      figures.push(await measure('(d) search Observation?subject=…&_count=20', { url: `${base}/Observation?subject=Patient/${target.id}&_count=20`, headers }));
+    }
+    if (want('d2')) {
+      figures.push(
+        await measure('(d2) Observation?subject=…&code=…&_sort=-date', {
+          url: `${base}/Observation?subject=Patient/${target.id}&code=http://loinc.org|8867-4&_sort=-date&_count=20`,
+          headers,
+        }),
+      );
+    }
+    if (want('e')) {
+      figures.push(await measure('(e) transaction of 50 (resources/s)', { url: `${base}/`, method: 'POST', body: tx50, headers }, 50));
+    }
+  } finally {
+    const rss = rssOf(server?.pid);
+    server?.kill('SIGTERM');
+    log(`\n  server resident memory after the runs: ${rss}`);
+  }
+
+  // ---- the machine's own limits
+  log('\nBaselines (same machine, same settings)');
+  const raw = await rawBaseline(dbUrl);
+  log(`  PostgreSQL primary-key select (pg, ${CONNECTIONS} conns)     ${raw.select.toFixed(0).padStart(7)} /s`);
+  log(`  PostgreSQL single-row insert (pg, ${CONNECTIONS} conns)      ${raw.insert.toFixed(0).padStart(7)} /s`);
+  const bare = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/bare-fastify.ts'), '8191'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await waitFor('http://127.0.0.1:8191/');
+  const bareFig = await measure('bare Fastify JSON endpoint', { url: 'http://127.0.0.1:8191/', headers: {} });
+  bare.kill('SIGTERM');
+
+  log('\nSummary (ratio = Sen figure / the database limit for the same kind of work)');
+  const targets: Record<string, number> = { '(a)': 1800, '(b)': 6000, '(c)': 2400, '(d2)': 1700, '(e)': 1600 };
+  for (const f of figures) {
+    const key = f.name.split(' ')[0];
+    const value = f.rps * (f.perRequest ?? 1);
+    const limit = key === '(a)' || key === '(e)' ? raw.insert : raw.select;
+    const tgt = targets[key];
+    log(
+      `  ${f.name.padEnd(44)} ${value.toFixed(0).padStart(7)}${f.perRequest && f.perRequest > 1 ? ' res/s' : ' req/s'}  ratio ${(value / limit).toFixed(2)} of DB ${key === '(a)' || key === '(e)' ? 'insert' : 'select'}${tgt ? `  target ${tgt} ${value >= tgt ? 'MET' : 'missed'}` : ''}${f.errors + f.non2xx > 0 ? '  ERRORS' : ''}`,
+    );
+  }
+  log(`  bare Fastify: ${bareFig.rps.toFixed(0)} req/s`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});
