@@ -487,3 +487,56 @@ for (const engine of testEngines()) {
     });
   });
 }
+
+for (const engine of testEngines()) {
+  describe(`transaction edge cases [${engine}]`, () => {
+    let srv: TestServer;
+    before(async () => {
+      srv = await startTestServer(engine);
+    });
+    after(async () => {
+      await srv.close();
+    });
+
+    it('gives two entries with the same ifNoneExist one resource, and lets others refer to both', async () => {
+      const ident = { system: 'urn:test:dup-ine', value: 'd1' };
+      const tx = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000001', request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:test:dup-ine|d1' }, resource: { resourceType: 'Patient', identifier: [ident] } },
+          { fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000002', request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:test:dup-ine|d1' }, resource: { resourceType: 'Patient', identifier: [ident] } },
+          { request: { method: 'POST', url: 'Observation' }, resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:00000000-0000-4000-8000-000000000002' } } },
+        ],
+      };
+      const res = await fhirFetch(srv.fhir, '', { method: 'POST', body: tx });
+      assert.equal(res.status, 200);
+      const found = await fhirFetch(srv.fhir, 'Patient?identifier=urn:test:dup-ine|d1');
+      assert.equal(found.body.entry.length, 1);
+      const id = found.body.entry[0].resource.id;
+      assert.equal(res.body.entry[2].resource.subject.reference, `Patient/${id}`);
+    });
+
+    it('lets entries refer to a conditional update by its urn:uuid fullUrl', async () => {
+      const tx = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000a1', request: { method: 'PUT', url: 'Patient?identifier=urn:test:cput|c1' }, resource: { resourceType: 'Patient', identifier: [{ system: 'urn:test:cput', value: 'c1' }] } },
+          { request: { method: 'POST', url: 'Observation' }, resource: { resourceType: 'Observation', status: 'final', code: { text: 'y' }, subject: { reference: 'urn:uuid:00000000-0000-4000-8000-0000000000a1' } } },
+        ],
+      };
+      const res = await fhirFetch(srv.fhir, '', { method: 'POST', body: tx });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const p = await fhirFetch(srv.fhir, 'Patient?identifier=urn:test:cput|c1');
+      assert.equal(res.body.entry[1].resource.subject.reference, `Patient/${p.body.entry[0].resource.id}`);
+    });
+
+    it('accepts entry request urls written as absolute URLs of this server', async () => {
+      const tx = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: `${srv.fhir}/Patient` }, resource: { resourceType: 'Patient', gender: 'male' } }] };
+      const res = await fhirFetch(srv.fhir, '', { method: 'POST', body: tx });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.match(res.body.entry[0].response.status, /^201/);
+    });
+  });
+}

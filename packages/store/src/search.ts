@@ -171,6 +171,9 @@ function compartmentPatient(req: SearchRequest): string | undefined {
       continue;
     }
     const v = c.values[0];
+    if (/^[a-z][a-z0-9+.-]*:/i.test(v)) {
+      continue; // an absolute URL (maybe another server's patient): no compartment shortcut
+    }
     const ref = parseReference(v);
     if (ref?.type === 'Patient') {
       return ref.id;

@@ -24,7 +24,7 @@ function statusText(status: number): string {
   return `${status} ${texts[status] ?? ''}`.trim();
 }
 
-function entryRequest(entry: BundleEntry, index: number): FhirRequest {
+function entryRequest(entry: BundleEntry, index: number, base?: string): FhirRequest {
   const r = entry.request;
   if (!r?.method || !r.url) {
     throw outcomes.badRequest(`Bundle entry ${index} has no request method or url`, [`Bundle.entry[${index}].request`]);
@@ -34,7 +34,8 @@ function entryRequest(entry: BundleEntry, index: number): FhirRequest {
       `Bundle.entry[${index}].request.method`,
     ]);
   }
-  const url = r.url.replace(/^\//, '');
+  // a request url may be absolute to our own base; strip it to the relative form
+  const url = (base && r.url.startsWith(`${base}/`) ? r.url.slice(base.length + 1) : r.url).replace(/^\//, '');
   const qIdx = url.indexOf('?');
   const path = qIdx >= 0 ? url.slice(0, qIdx) : url;
   const query = qIdx >= 0 ? [...new URLSearchParams(url.slice(qIdx + 1)).entries()] : [];
@@ -161,7 +162,7 @@ export async function processBundle(router: FhirRouter, bundle: Bundle, prefer: 
   }
   // Every entry needs a request (bdl-3): a Bundle without one is refused whole, batch or transaction.
   for (let i = 0; i < entries.length; i++) {
-    entryRequest(entries[i], i);
+    entryRequest(entries[i], i, router.options.baseUrl);
   }
   if (bundle.type === 'batch') {
     return processBatch(router, entries, prefer);
@@ -174,7 +175,7 @@ async function processBatch(router: FhirRouter, entries: BundleEntry[], prefer: 
   const cache = new Map<string, string>();
   for (let i = 0; i < entries.length; i++) {
     try {
-      const req = entryRequest(entries[i], i);
+      const req = entryRequest(entries[i], i, router.options.baseUrl);
       if (req.body) {
         req.body = structuredClone(req.body);
         await rewriteReferences(router, req.body, new Map(), undefined, cache);
@@ -192,7 +193,7 @@ async function processTransaction(
   entries: BundleEntry[],
   prefer: string | undefined,
 ): Promise<Bundle> {
-  const reqs = entries.map((e, i) => ({ index: i, entry: e, req: entryRequest(e, i) }));
+  const reqs = entries.map((e, i) => ({ index: i, entry: e, req: entryRequest(e, i, router.options.baseUrl) }));
   // Ids for new resources are chosen up front, so every reference can be rewritten before any write.
   const map = new Map<string, string>();
   const seenFullUrls = new Set<string>();
@@ -227,9 +228,34 @@ async function processTransaction(
     // conditional creates: an existing match takes the place of the new id. Looked up once the DELETEs are
     // done (they come first in processing order) and before any other entry has its references rewritten.
     const resolveConditionalCreates = async (): Promise<void> => {
+      const firstByCriteria = new Map<string, string>();
       for (const r of order) {
+        // conditional update whose fullUrl others refer to: resolve (or choose) its id now
+        if (r.req.method === 'PUT' && r.req.query.length > 0 && r.entry.fullUrl && !map.has(r.entry.fullUrl)) {
+          const type = r.req.path;
+          const query = new URLSearchParams(r.req.query).toString();
+          await router.store.lockKey(`${type}?${query}`, tx);
+          const found = await router.store.searchIds(type, query, tx);
+          if (found.length === 1) {
+            map.set(r.entry.fullUrl, `${type}/${found[0].id}`);
+          } else if (found.length === 0 && r.req.body && typeof r.req.body === 'object' && !(r.req.body as { id?: string }).id) {
+            const id = randomUUID();
+            r.req.body = { ...(r.req.body as object), id };
+            map.set(r.entry.fullUrl, `${type}/${id}`);
+          }
+        }
         if (r.req.method === 'POST' && r.req.ifNoneExist) {
           const type = r.req.path;
+          const key = `${type}?${r.req.ifNoneExist}`;
+          const earlier = firstByCriteria.get(key);
+          if (earlier) {
+            // the same criteria twice in one bundle: the second entry is the resource the first creates
+            (r as { existing?: string }).existing = earlier;
+            if (r.entry.fullUrl) {
+              map.set(r.entry.fullUrl, `${type}/${earlier}`);
+            }
+            continue;
+          }
           await router.store.lockKey(`${type}?${r.req.ifNoneExist}`, tx);
           const found = await router.store.searchIds(type, r.req.ifNoneExist, tx);
           if (found.length > 1) {
@@ -242,9 +268,12 @@ async function processTransaction(
           }
           if (found.length === 1) {
             (r as { existing?: string }).existing = found[0].id;
+            firstByCriteria.set(key, found[0].id);
             if (r.entry.fullUrl) {
               map.set(r.entry.fullUrl, `${type}/${found[0].id}`);
             }
+          } else {
+            firstByCriteria.set(key, (r as { newId?: string }).newId as string);
           }
         }
       }
