@@ -1,4 +1,4 @@
-export type { Db, Engine, Queryable, QueryResult } from './db.ts';
+export type { Db, Engine, Queryable, QueryOptions, QueryResult } from './db.ts';
 export { classifyDbError, type DbErrorInfo } from './errors.ts';
 export { loadMigrations, migrate, migrationsCurrent, splitStatements } from './migrate.ts';
 export { openPostgres, type PostgresOptions } from './pg.ts';

@@ -504,9 +504,25 @@ for (const engine of testEngines()) {
         resourceType: 'Bundle',
         type: 'transaction',
         entry: [
-          { fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000001', request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:test:dup-ine|d1' }, resource: { resourceType: 'Patient', identifier: [ident] } },
-          { fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000002', request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:test:dup-ine|d1' }, resource: { resourceType: 'Patient', identifier: [ident] } },
-          { request: { method: 'POST', url: 'Observation' }, resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:00000000-0000-4000-8000-000000000002' } } },
+          {
+            fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000001',
+            request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:test:dup-ine|d1' },
+            resource: { resourceType: 'Patient', identifier: [ident] },
+          },
+          {
+            fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000002',
+            request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:test:dup-ine|d1' },
+            resource: { resourceType: 'Patient', identifier: [ident] },
+          },
+          {
+            request: { method: 'POST', url: 'Observation' },
+            resource: {
+              resourceType: 'Observation',
+              status: 'final',
+              code: { text: 'x' },
+              subject: { reference: 'urn:uuid:00000000-0000-4000-8000-000000000002' },
+            },
+          },
         ],
       };
       const res = await fhirFetch(srv.fhir, '', { method: 'POST', body: tx });
@@ -522,8 +538,20 @@ for (const engine of testEngines()) {
         resourceType: 'Bundle',
         type: 'transaction',
         entry: [
-          { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000a1', request: { method: 'PUT', url: 'Patient?identifier=urn:test:cput|c1' }, resource: { resourceType: 'Patient', identifier: [{ system: 'urn:test:cput', value: 'c1' }] } },
-          { request: { method: 'POST', url: 'Observation' }, resource: { resourceType: 'Observation', status: 'final', code: { text: 'y' }, subject: { reference: 'urn:uuid:00000000-0000-4000-8000-0000000000a1' } } },
+          {
+            fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000a1',
+            request: { method: 'PUT', url: 'Patient?identifier=urn:test:cput|c1' },
+            resource: { resourceType: 'Patient', identifier: [{ system: 'urn:test:cput', value: 'c1' }] },
+          },
+          {
+            request: { method: 'POST', url: 'Observation' },
+            resource: {
+              resourceType: 'Observation',
+              status: 'final',
+              code: { text: 'y' },
+              subject: { reference: 'urn:uuid:00000000-0000-4000-8000-0000000000a1' },
+            },
+          },
         ],
       };
       const res = await fhirFetch(srv.fhir, '', { method: 'POST', body: tx });
@@ -533,7 +561,16 @@ for (const engine of testEngines()) {
     });
 
     it('accepts entry request urls written as absolute URLs of this server', async () => {
-      const tx = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: `${srv.fhir}/Patient` }, resource: { resourceType: 'Patient', gender: 'male' } }] };
+      const tx = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            request: { method: 'POST', url: `${srv.fhir}/Patient` },
+            resource: { resourceType: 'Patient', gender: 'male' },
+          },
+        ],
+      };
       const res = await fhirFetch(srv.fhir, '', { method: 'POST', body: tx });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.match(res.body.entry[0].response.status, /^201/);

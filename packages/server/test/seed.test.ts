@@ -22,7 +22,10 @@ for (const engine of testEngines()) {
       assert.equal(org.body.entry.length, 1);
       const patients = await fhirFetch(srv.fhir, 'Patient?_summary=count');
       assert.equal(patients.body.total, 50);
-      const withCccd = await fhirFetch(srv.fhir, 'Patient?identifier=http://fhir.hl7.org.vn/core/sid/cccd|&_summary=count');
+      const withCccd = await fhirFetch(
+        srv.fhir,
+        'Patient?identifier=http://fhir.hl7.org.vn/core/sid/cccd|&_summary=count',
+      );
       assert.equal(withCccd.body.total, 50);
       const roles = await fhirFetch(srv.fhir, 'PractitionerRole?_summary=count');
       assert.ok(roles.body.total >= 10);
@@ -34,7 +37,10 @@ for (const engine of testEngines()) {
       assert.ok(labs.body.total > 0);
       // Vietnamese names are found without diacritics
       const nguyen = await fhirFetch(srv.fhir, 'Patient?family=nguyen&_summary=count');
-      const nguyenExact = await fhirFetch(srv.fhir, `Patient?family:exact=${encodeURIComponent('Nguyễn')}&_summary=count`);
+      const nguyenExact = await fhirFetch(
+        srv.fhir,
+        `Patient?family:exact=${encodeURIComponent('Nguyễn')}&_summary=count`,
+      );
       assert.equal(nguyen.body.total, nguyenExact.body.total);
     });
 

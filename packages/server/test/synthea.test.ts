@@ -42,7 +42,11 @@ function buildOracle(files: string[]): Oracle {
           }
         }
       }
-      if (r.resourceType === 'Encounter' && r.period?.start && Date.parse(r.period.start) >= Date.parse('2015-01-01T00:00:00Z')) {
+      if (
+        r.resourceType === 'Encounter' &&
+        r.period?.start &&
+        Date.parse(r.period.start) >= Date.parse('2015-01-01T00:00:00Z')
+      ) {
         encountersSince2015++;
       }
     }
@@ -53,7 +57,9 @@ function buildOracle(files: string[]): Oracle {
   return { counts, patients, codeCounts, encountersSince2015 };
 }
 
-describe('Synthea bundles load and search', { skip: available ? false : 'shared Synthea data not found (../shared/testdata/synthea)' }, () => {
+describe('Synthea bundles load and search', {
+  skip: available ? false : 'shared Synthea data not found (../shared/testdata/synthea)',
+}, () => {
   const all = available ? listJson(DIR) : [];
   const batches = all.filter((f) => /hospitalInformation|practitionerInformation/.test(f));
   const patientsFiles = all.filter((f) => !batches.includes(f));
@@ -75,10 +81,16 @@ describe('Synthea bundles load and search', { skip: available ? false : 'shared 
           const res = await f('', { method: 'POST', body: readJson(file), headers: { prefer: 'return=minimal' } });
           assert.equal(res.status, 200);
           assert.equal(res.body.type, 'batch-response');
-          const failed = res.body.entry.filter((e: { response: { status: string } }) => !/^20[01]/.test(e.response.status));
+          const failed = res.body.entry.filter(
+            (e: { response: { status: string } }) => !/^20[01]/.test(e.response.status),
+          );
           assert.deepEqual(failed, [], `${basename(file)}: ${JSON.stringify(failed[0])}`);
         }
-        const again = await f('', { method: 'POST', body: readJson(batches[0]), headers: { prefer: 'return=minimal' } });
+        const again = await f('', {
+          method: 'POST',
+          body: readJson(batches[0]),
+          headers: { prefer: 'return=minimal' },
+        });
         assert.ok(again.body.entry.every((e: { response: { status: string } }) => e.response.status.startsWith('200')));
       });
 
@@ -105,7 +117,9 @@ describe('Synthea bundles load and search', { skip: available ? false : 'shared 
           const obs = await f(`Observation?subject=Patient/${id}&_count=5&_total=accurate`);
           assert.equal(obs.body.total, p.obsCount);
           assert.equal(obs.body.entry.length, Math.min(5, p.obsCount));
-          const chained = await f(`Observation?subject:Patient.family=${encodeURIComponent(p.family)}&subject:Patient.given=${encodeURIComponent(p.given)}&_summary=count`);
+          const chained = await f(
+            `Observation?subject:Patient.family=${encodeURIComponent(p.family)}&subject:Patient.given=${encodeURIComponent(p.given)}&_summary=count`,
+          );
           assert.equal(chained.body.total, p.obsCount);
         }
       });
@@ -123,8 +137,12 @@ describe('Synthea bundles load and search', { skip: available ? false : 'shared 
       it('resolved conditional references point at stored practitioners and organisations', async () => {
         const enc = await f('Encounter?_count=20&_include=Encounter:participant&_include=Encounter:service-provider');
         const included = enc.body.entry.filter((e: { search: { mode: string } }) => e.search.mode === 'include');
-        assert.ok(included.some((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Practitioner'));
-        assert.ok(included.some((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Organization'));
+        assert.ok(
+          included.some((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Practitioner'),
+        );
+        assert.ok(
+          included.some((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Organization'),
+        );
         for (const e of enc.body.entry.filter((x: { search: { mode: string } }) => x.search.mode === 'match')) {
           for (const p of e.resource.participant ?? []) {
             assert.match(p.individual.reference, /^Practitioner\/[0-9a-f-]+$/);
@@ -137,7 +155,9 @@ describe('Synthea bundles load and search', { skip: available ? false : 'shared 
         const res = await f(`Patient?family=${encodeURIComponent(p.family)}&given=${encodeURIComponent(p.given)}`);
         const id = res.body.entry[0].resource.id;
         const all = await f(`Patient/${id}/$everything?_count=5000`);
-        const obs = all.body.entry.filter((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Observation');
+        const obs = all.body.entry.filter(
+          (e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Observation',
+        );
         assert.equal(obs.length, p.obsCount);
       });
     });

@@ -1,5 +1,6 @@
 export { type ChangeEvent, ChangeFeed } from './changes.ts';
 export { emptyIndexRows, extractIndex, type IndexRows } from './indexing.ts';
+export { type MaintenanceOptions, PlannerStatistics } from './maintenance.ts';
 export { type SearchResult, type SearchRow, searchRows } from './search.ts';
 export {
   FhirStore,
@@ -10,4 +11,3 @@ export {
   type Validator,
   type WriteResult,
 } from './store.ts';
-export { PlannerStatistics, type MaintenanceOptions } from './maintenance.ts';

@@ -144,7 +144,7 @@ export class FhirStore {
       ...indexInsertCtes(rows, P),
     ];
     try {
-      await q.query(`WITH ${ctes.join(', ')} SELECT rid FROM r`, P.values);
+      await q.query(`WITH ${ctes.join(', ')} SELECT rid FROM r`, P.values, { prepare: true });
       this.onWrite?.();
     } catch (err) {
       if (classifyDbError(err).kind === 'unique') {
@@ -172,6 +172,7 @@ export class FhirStore {
     }>(
       'SELECT type, id, version, last_updated::text AS last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2',
       [type, id],
+      { prepare: true },
     );
     const row = rows[0];
     if (!row) {
@@ -229,6 +230,7 @@ export class FhirStore {
       const { rows } = await q.query<{ version: number; deleted: boolean }>(
         'SELECT version, deleted FROM resource WHERE type = $1 AND id = $2',
         [type, id],
+        { prepare: true },
       );
       const current = rows[0];
       if (!current) {
@@ -289,7 +291,9 @@ export class FhirStore {
       ...indexDeleteCtes(),
       ...indexInsertCtes(rows, P),
     ];
-    const res = await q.query<{ rid: string }>(`WITH ${ctes.join(', ')} SELECT rid FROM r`, P.values);
+    const res = await q.query<{ rid: string }>(`WITH ${ctes.join(', ')} SELECT rid FROM r`, P.values, {
+      prepare: true,
+    });
     if (res.rows.length === 0) {
       return undefined;
     }
@@ -313,6 +317,7 @@ export class FhirStore {
       const { rows } = await q.query<{ version: number; deleted: boolean }>(
         'SELECT version, deleted FROM resource WHERE type = $1 AND id = $2',
         [type, id],
+        { prepare: true },
       );
       const current = rows[0];
       if (!current || current.deleted) {
@@ -341,7 +346,7 @@ export class FhirStore {
         `e AS (INSERT INTO change_event (rid, type, id, version, action, occurred_at) SELECT rid, ${t}, ${i}, ${ver}, 'delete', ${lu} FROM r)`,
         ...indexDeleteCtes(),
       ];
-      const res = await q.query(`WITH ${ctes.join(', ')} SELECT rid FROM r`, P.values);
+      const res = await q.query(`WITH ${ctes.join(', ')} SELECT rid FROM r`, P.values, { prepare: true });
       if (res.rows.length > 0) {
         return { deleted: true, version };
       }

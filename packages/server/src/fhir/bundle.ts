@@ -238,7 +238,12 @@ async function processTransaction(
           const found = await router.store.searchIds(type, query, tx);
           if (found.length === 1) {
             map.set(r.entry.fullUrl, `${type}/${found[0].id}`);
-          } else if (found.length === 0 && r.req.body && typeof r.req.body === 'object' && !(r.req.body as { id?: string }).id) {
+          } else if (
+            found.length === 0 &&
+            r.req.body &&
+            typeof r.req.body === 'object' &&
+            !(r.req.body as { id?: string }).id
+          ) {
             const id = randomUUID();
             r.req.body = { ...(r.req.body as object), id };
             map.set(r.entry.fullUrl, `${type}/${id}`);
