@@ -9,7 +9,7 @@
  * --only a,b,c (workload letters).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -98,7 +98,13 @@ interface Figure {
   perRequest?: number;
 }
 
-async function cannon(opts: { url: string; method?: string; body?: string; headers: Record<string, string>; duration: number }): Promise<autocannon.Result> {
+async function cannon(opts: {
+  url: string;
+  method?: string;
+  body?: string;
+  headers: Record<string, string>;
+  duration: number;
+}): Promise<autocannon.Result> {
   return new Promise((res, rej) => {
     autocannon(
       {
@@ -114,7 +120,11 @@ async function cannon(opts: { url: string; method?: string; body?: string; heade
   });
 }
 
-async function measure(name: string, opts: { url: string; method?: string; body?: string; headers: Record<string, string> }, perRequest = 1): Promise<Figure> {
+async function measure(
+  name: string,
+  opts: { url: string; method?: string; body?: string; headers: Record<string, string> },
+  perRequest = 1,
+): Promise<Figure> {
   await cannon({ ...opts, duration: WARMUP });
   const r = await cannon({ ...opts, duration: DURATION });
   const f: Figure = {
@@ -151,7 +161,8 @@ async function rawBaseline(url: string): Promise<{ select: number; insert: numbe
     );
     return n / seconds;
   };
-  const sel = (): Promise<unknown> => pool.query('SELECT id, v FROM bench_raw WHERE id = $1', [1 + Math.floor(Math.random() * 10000)]);
+  const sel = (): Promise<unknown> =>
+    pool.query('SELECT id, v FROM bench_raw WHERE id = $1', [1 + Math.floor(Math.random() * 10000)]);
   const ins = (): Promise<unknown> => pool.query('INSERT INTO bench_raw (v) VALUES ($1)', ['x']);
   await run(Math.min(WARMUP, 3), sel);
   const select = await run(DURATION, sel);
@@ -184,7 +195,15 @@ async function main(): Promise<void> {
     await resetDatabase(dbUrl);
     const port = Number(args.port);
     server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/server/src/main.ts')], {
-      env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', SEN_SEED: 'false', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+      env: {
+        ...process.env,
+        DATABASE_URL: dbUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SEN_SEED: 'false',
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'production',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     base = `http://127.0.0.1:${port}/fhir/R4`;
@@ -204,12 +223,26 @@ async function main(): Promise<void> {
         const i = b * 100 + k;
         entry.push({
           request: { method: 'POST', url: 'Patient' },
-          resource: { resourceType: 'Patient', name: [{ family: `Fam${i % 100}`, given: [`Given${i}`] }], gender: i % 2 ? 'male' : 'female', birthDate: `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}` },
+          resource: {
+            resourceType: 'Patient',
+            name: [{ family: `Fam${i % 100}`, given: [`Given${i}`] }],
+            gender: i % 2 ? 'male' : 'female',
+            birthDate: `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}`,
+          },
         });
       }
       await post(base, headers, { resourceType: 'Bundle', type: 'batch', entry });
     }
-    const target = await fetch(`${base}/Patient`, { method: 'POST', headers, body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Target', given: ['Bench'] }], gender: 'female', birthDate: '1970-01-01' }) }).then((r) => r.json());
+    const target = await fetch(`${base}/Patient`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        resourceType: 'Patient',
+        name: [{ family: 'Target', given: ['Bench'] }],
+        gender: 'female',
+        birthDate: '1970-01-01',
+      }),
+    }).then((r) => r.json());
     const start = Date.UTC(2024, 0, 1);
     for (let b = 0; b < 20; b++) {
       const entry = [];
@@ -220,7 +253,11 @@ async function main(): Promise<void> {
           resource: {
             resourceType: 'Observation',
             status: 'final',
-            category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+            category: [
+              {
+                coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }],
+              },
+            ],
             code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
             subject: { reference: `Patient/${target.id}` },
             effectiveDateTime: new Date(start + i * 3_600_000).toISOString(),
@@ -232,11 +269,15 @@ async function main(): Promise<void> {
     }
     log(`  1,000 Patients + 2,000 Observations in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const c1 = await fetch(`${base}/Patient?name=Fam42`, { headers }).then((r) => r.json());
-    const c2 = await fetch(`${base}/Observation?subject=Patient/${target.id}&_count=20&_total=accurate`, { headers }).then((r) => r.json());
+    const c2 = await fetch(`${base}/Observation?subject=Patient/${target.id}&_count=20&_total=accurate`, {
+      headers,
+    }).then((r) => r.json());
     const ok1 = (c1.entry ?? []).length === 10;
     const ok2 = (c2.entry ?? []).length === 20 && c2.total === 2000;
     log(`  check Patient?name=Fam42 → ${(c1.entry ?? []).length} (want 10) ${ok1 ? 'ok' : 'FAIL'}`);
-    log(`  check Observation?subject=… → ${(c2.entry ?? []).length} entries, total ${c2.total} (want 20, 2000) ${ok2 ? 'ok' : 'FAIL'}`);
+    log(
+      `  check Observation?subject=… → ${(c2.entry ?? []).length} entries, total ${c2.total} (want 20, 2000) ${ok2 ? 'ok' : 'FAIL'}`,
+    );
     if (!ok1 || !ok2) {
       throw new Error('setup checks failed');
     }
@@ -246,7 +287,9 @@ async function main(): Promise<void> {
     if (nSynthea > 0 && existsSync(syntheaDir)) {
       t = Date.now();
       let resources = 0;
-      const files = readdirSync(syntheaDir).filter((f) => f.endsWith('.json')).sort();
+      const files = readdirSync(syntheaDir)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
       const batches = files.filter((f) => /hospitalInformation|practitionerInformation/.test(f));
       const patients = files.filter((f) => !batches.includes(f)).slice(0, nSynthea);
       for (const f of [...batches, ...patients]) {
@@ -255,7 +298,9 @@ async function main(): Promise<void> {
         await post(base, { ...headers, prefer: 'return=minimal' }, b);
       }
       const s = (Date.now() - t) / 1000;
-      log(`  Synthea: ${batches.length} batch + ${patients.length} patient bundles, ${resources} resources in ${s.toFixed(1)} s (${(resources / s).toFixed(0)} resources/s, one client)`);
+      log(
+        `  Synthea: ${batches.length} batch + ${patients.length} patient bundles, ${resources} resources in ${s.toFixed(1)} s (${(resources / s).toFixed(0)} resources/s, one client)`,
+      );
     }
 
     // ---- workloads
@@ -264,7 +309,14 @@ async function main(): Promise<void> {
     const patientJson = readShared('bench', 'patient.json');
     const tx50 = readShared('bench', 'tx50.json');
     if (want('a')) {
-      figures.push(await measure('(a) create POST /Patient', { url: `${base}/Patient`, method: 'POST', body: patientJson, headers }));
+      figures.push(
+        await measure('(a) create POST /Patient', {
+          url: `${base}/Patient`,
+          method: 'POST',
+          body: patientJson,
+          headers,
+        }),
+      );
     }
     if (want('b')) {
       figures.push(await measure('(b) read GET /Patient/{id}', { url: `${base}/Patient/${target.id}`, headers }));
@@ -273,7 +325,12 @@ async function main(): Promise<void> {
       figures.push(await measure('(c) search Patient?name=Fam42', { url: `${base}/Patient?name=Fam42`, headers }));
     }
     if (want('d')) {
-      figures.push(await measure('(d) search Observation?subject=…&_count=20', { url: `${base}/Observation?subject=Patient/${target.id}&_count=20`, headers }));
+      figures.push(
+        await measure('(d) search Observation?subject=…&_count=20', {
+          url: `${base}/Observation?subject=Patient/${target.id}&_count=20`,
+          headers,
+        }),
+      );
     }
     if (want('d2')) {
       figures.push(
@@ -284,7 +341,13 @@ async function main(): Promise<void> {
       );
     }
     if (want('e')) {
-      figures.push(await measure('(e) transaction of 50 (resources/s)', { url: `${base}/`, method: 'POST', body: tx50, headers }, 50));
+      figures.push(
+        await measure(
+          '(e) transaction of 50 (resources/s)',
+          { url: `${base}/`, method: 'POST', body: tx50, headers },
+          50,
+        ),
+      );
     }
   } finally {
     const rss = rssOf(server?.pid);
@@ -297,7 +360,9 @@ async function main(): Promise<void> {
   const raw = await rawBaseline(dbUrl);
   log(`  PostgreSQL primary-key select (pg, ${CONNECTIONS} conns)     ${raw.select.toFixed(0).padStart(7)} /s`);
   log(`  PostgreSQL single-row insert (pg, ${CONNECTIONS} conns)      ${raw.insert.toFixed(0).padStart(7)} /s`);
-  const bare = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/bare-fastify.ts'), '8191'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const bare = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/bare-fastify.ts'), '8191'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await waitFor('http://127.0.0.1:8191/');
   const bareFig = await measure('bare Fastify JSON endpoint', { url: 'http://127.0.0.1:8191/', headers: {} });
   bare.kill('SIGTERM');
