@@ -100,7 +100,7 @@ for (const engine of testEngines()) {
         name: '$everything',
         resourceType: 'Patient',
         id: p.id,
-        method: 'get',
+        method: 'GET',
       })) as any;
       assert.deepEqual(all.entry.map((e: any) => e.resource.resourceType).sort(), ['Observation', 'Patient']);
     });
