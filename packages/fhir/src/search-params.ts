@@ -23,6 +23,8 @@ export interface CompositeComponent {
   code: string;
   type: SearchParamType;
   expression: string;
+  /** The component expression, parsed once. */
+  atom?: FhirPathAtom;
 }
 
 export interface SearchParamDef {
@@ -35,6 +37,39 @@ export interface SearchParamDef {
   readonly targets: readonly string[];
   readonly modifiers: readonly string[];
   readonly components?: readonly CompositeComponent[];
+  /**
+   * Top-level elements the expression starts from for this resource type (choice elements by prefix:
+   * `value` for valueQuantity…). When none is present in a resource, the parameter has no value there and
+   * indexing skips the FHIRPath evaluation. Undefined: always evaluate.
+   */
+  readonly keys?: readonly string[];
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The first element of each union member of the expression that applies to this type (see SearchParamDef.keys). */
+function startingKeys(resourceType: string, expression: string): string[] | undefined {
+  if (/exists\(|empty\(|not\(|iif\(/.test(expression)) {
+    return undefined; // may yield a value (e.g. false) even when the element is absent
+  }
+  const keys = new Set<string>();
+  const re = new RegExp(`(?:^|[^A-Za-z.])(?:${escapeRe(resourceType)}|Resource|DomainResource)\\.([a-z][A-Za-z0-9]*)`);
+  for (const raw of expression.split('|')) {
+    const member = raw.trim();
+    const relevant =
+      member.includes(`${resourceType}.`) || member.includes('Resource.') || member.replace(/[()]/g, '').trim() === resourceType;
+    if (!relevant) {
+      continue;
+    }
+    const m = re.exec(member);
+    if (!m) {
+      return undefined; // the whole resource, or a form we do not recognise: always evaluate
+    }
+    keys.add(m[1]);
+  }
+  return keys.size > 0 ? [...keys] : undefined;
 }
 
 const byType = new Map<string, Map<string, SearchParamDef>>();
@@ -72,7 +107,13 @@ function build(resourceType: string): Map<string, SearchParamDef> {
           components = undefined;
           break;
         }
-        components.push({ code: target.code, type: target.type as SearchParamType, expression: c.expression ?? '' });
+        let catom: FhirPathAtom | undefined;
+        try {
+          catom = parseFhirPath(c.expression ?? '');
+        } catch {
+          catom = undefined;
+        }
+        components.push({ code: target.code, type: target.type as SearchParamType, expression: c.expression ?? '', atom: catom });
       }
     }
     let atom: FhirPathAtom | undefined;
@@ -95,6 +136,7 @@ function build(resourceType: string): Map<string, SearchParamDef> {
       targets: sp.target ?? [],
       modifiers: sp.modifier ?? [],
       components,
+      keys: sp.expression ? startingKeys(resourceType, sp.expression) : undefined,
     });
   }
   return out;

@@ -1,4 +1,4 @@
-import type { TypedValue } from '@medplum/core';
+import type { FhirPathAtom, TypedValue } from '@medplum/core';
 import { evalFhirPathTyped, toTypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import {
@@ -347,8 +347,8 @@ function addComposite(rows: IndexRows, p: SearchParamDef, base: TypedValue): voi
   }
   const first = comps[0];
   const second = comps[1];
-  const firstVals = evalComponent(first.expression, base);
-  const secondVals = evalComponent(second.expression, base);
+  const firstVals = evalComponent(first.atom ?? first.expression, base);
+  const secondVals = evalComponent(second.atom ?? second.expression, base);
   const toks = firstVals.flatMap((tv) => (first.type === 'token' ? tokensOf(tv) : []));
   for (const t of toks) {
     if (t.value === null) {
@@ -401,7 +401,7 @@ function addComposite(rows: IndexRows, p: SearchParamDef, base: TypedValue): voi
   }
 }
 
-function evalComponent(expression: string, base: TypedValue): TypedValue[] {
+function evalComponent(expression: FhirPathAtom | string, base: TypedValue): TypedValue[] {
   try {
     return evalFhirPathTyped(expression, [base]);
   } catch {
@@ -420,6 +420,9 @@ export function extractIndex(resource: Resource, base?: string): IndexRows {
   const seenStrings = new Set<string>();
   for (const p of params.values()) {
     if (p.code === '_id' || p.code === '_lastUpdated' || p.type === 'special') {
+      continue;
+    }
+    if (p.keys && !hasAnyKey(resource as unknown as Record<string, unknown>, p.keys)) {
       continue;
     }
     const values = evalParam(p, input);
@@ -503,6 +506,26 @@ export function extractIndex(resource: Resource, base?: string): IndexRows {
   }
   addCompartments(resource, rows);
   return rows;
+}
+
+/** True when the resource has one of the elements (or a choice element starting with one, e.g. valueQuantity). */
+function hasAnyKey(resource: Record<string, unknown>, keys: readonly string[]): boolean {
+  for (const k of keys) {
+    if (resource[k] !== undefined) {
+      return true;
+    }
+  }
+  for (const name in resource) {
+    for (const k of keys) {
+      if (name.length > k.length && name.startsWith(k)) {
+        const c = name.charCodeAt(k.length);
+        if (c >= 65 && c <= 90) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
 }
 
 function addCompartments(resource: Resource, rows: IndexRows): void {
