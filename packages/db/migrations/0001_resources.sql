@@ -129,6 +129,7 @@ CREATE TABLE compartment (
   date_hi timestamptz NOT NULL  -- '-infinity' when the resource has no date
 );
 CREATE INDEX compartment_lookup ON compartment (ctype, cid, rid);
+CREATE INDEX compartment_type_rid ON compartment (ctype, cid, rtype, rid);
 CREATE INDEX compartment_type_date_hi ON compartment (ctype, cid, rtype, date_hi DESC, rid);
 CREATE INDEX compartment_type_date_lo ON compartment (ctype, cid, rtype, date_lo, rid);
 CREATE INDEX compartment_rid ON compartment (rid);

@@ -68,16 +68,15 @@ export async function searchRows(store: FhirStore, req: SearchRequest, q: Querya
   const P = new SqlParams();
   // A patient's resources sorted by their clinical date: drive the query from the compartment index,
   // which holds the member's date range, so the first page is an ordered index scan that stops early.
-  const patientId =
-    req.sort.length > 0 && req.sort[0].code === 'date' && req.sort[0].param?.type === 'date'
-      ? compartmentPatient(req)
-      : undefined;
+  // The same holds without _sort: a patient's resources of one type in insertion (rid) order.
+  const byDate = req.sort.length > 0 && req.sort[0].code === 'date' && req.sort[0].param?.type === 'date';
+  const patientId = byDate || req.sort.length === 0 ? compartmentPatient(req) : undefined;
   // On that path each criterion is a per-row lookup, so the ordered scan can stop after one page.
   const where = whereClause(store, req, P, patientId !== undefined);
   // (the compartment's date column replaces the first key's expression: build it without binding parameters
   // that the SQL would then not use — PostgreSQL cannot type an unreferenced $n)
   const sorts = req.sort.map((k, i) =>
-    patientId && i === 0
+    patientId && byDate && i === 0
       ? { key: k, expr: k.desc ? 'c.date_hi' : 'c.date_lo', cast: 'timestamptz' }
       : { key: k, ...sortExpression(k, 'r', P) },
   );
