@@ -30,9 +30,10 @@ const shutdown = async (signal: string): Promise<void> => {
     return;
   }
   closing = true;
-  app.log.info({ signal }, 'shutting down: draining requests, closing the database');
+  process.stdout.write(`Sen is shutting down (${signal}): draining requests, closing the database\n`);
   try {
     await app.close();
+    process.stdout.write('Sen stopped.\n');
     process.exit(0);
   } catch {
     process.exit(1);
