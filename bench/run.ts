@@ -6,7 +6,8 @@
  *
  * Options: --db-url (PostgreSQL for Sen and the raw baseline; default postgres://postgres@127.0.0.1:5432/sen_bench),
  * --duration 15 --warmup 5 --connections 16, --synthea N (patient bundles of ../shared/testdata/synthea to load, default 5),
- * --only a,b,c (workload letters).
+ * --only a,b,c (workload letters), --peer name=url[|token] (repeatable: measure other FHIR servers in the same run
+ * and print them side by side with Sen).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '16' },
     synthea: { type: 'string', default: '5' },
     only: { type: 'string' },
+    peer: { type: 'string', multiple: true },
     port: { type: 'string', default: '8190' },
   },
 });
@@ -182,16 +184,183 @@ async function post(base: string, headers: Record<string, string>, body: unknown
   return JSON.parse(text);
 }
 
+interface Target {
+  name: string;
+  base: string;
+  headers: Record<string, string>;
+  pid?: number;
+}
+
+/** The whole workload against one FHIR server: setup, checks, then the measured runs. */
+async function runTarget(t: Target): Promise<Figure[]> {
+  const { base, headers } = t;
+  const figures: Figure[] = [];
+  log(`\n=== ${t.name}: ${base}`);
+  // ---- setup
+  log('\nSetup');
+  let started = Date.now();
+  for (let b = 0; b < 10; b++) {
+    const entry = [];
+    for (let k = 0; k < 100; k++) {
+      const i = b * 100 + k;
+      entry.push({
+        request: { method: 'POST', url: 'Patient' },
+        resource: {
+          resourceType: 'Patient',
+          name: [{ family: `Fam${i % 100}`, given: [`Given${i}`] }],
+          gender: i % 2 ? 'male' : 'female',
+          birthDate: `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}`,
+        },
+      });
+    }
+    await post(base, headers, { resourceType: 'Bundle', type: 'batch', entry });
+  }
+  const target = await fetch(`${base}/Patient`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      resourceType: 'Patient',
+      name: [{ family: 'Target', given: ['Bench'] }],
+      gender: 'female',
+      birthDate: '1970-01-01',
+    }),
+  }).then((r) => r.json());
+  const start = Date.UTC(2024, 0, 1);
+  for (let b = 0; b < 20; b++) {
+    const entry = [];
+    for (let k = 0; k < 100; k++) {
+      const i = b * 100 + k;
+      entry.push({
+        request: { method: 'POST', url: 'Observation' },
+        resource: {
+          resourceType: 'Observation',
+          status: 'final',
+          category: [
+            {
+              coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }],
+            },
+          ],
+          code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+          subject: { reference: `Patient/${target.id}` },
+          effectiveDateTime: new Date(start + i * 3_600_000).toISOString(),
+          valueQuantity: { value: 60 + (i % 40), unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+        },
+      });
+    }
+    await post(base, headers, { resourceType: 'Bundle', type: 'batch', entry });
+  }
+  log(`  1,000 Patients + 2,000 Observations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const c1 = await fetch(`${base}/Patient?name=Fam42`, { headers }).then((r) => r.json());
+  const c2 = await fetch(`${base}/Observation?subject=Patient/${target.id}&_count=20&_total=accurate`, {
+    headers,
+  }).then((r) => r.json());
+  const ok1 = (c1.entry ?? []).length === 10;
+  const ok2 = (c2.entry ?? []).length === 20 && c2.total === 2000;
+  log(`  check Patient?name=Fam42 → ${(c1.entry ?? []).length} (want 10) ${ok1 ? 'ok' : 'FAIL'}`);
+  log(
+    `  check Observation?subject=… → ${(c2.entry ?? []).length} entries, total ${c2.total} (want 20, 2000) ${ok2 ? 'ok' : 'FAIL'}`,
+  );
+  if (!ok1 || !ok2) {
+    throw new Error('setup checks failed');
+  }
+  // Synthea: real bundles, loaded like a hospital migration would
+  const syntheaDir = join(SHARED, 'testdata', 'synthea');
+  const nSynthea = Number(args.synthea);
+  if (nSynthea > 0 && existsSync(syntheaDir)) {
+    started = Date.now();
+    let resources = 0;
+    const files = readdirSync(syntheaDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+    const batches = files.filter((f) => /hospitalInformation|practitionerInformation/.test(f));
+    const patients = files.filter((f) => !batches.includes(f)).slice(0, nSynthea);
+    for (const f of [...batches, ...patients]) {
+      const b = JSON.parse(readFileSync(join(syntheaDir, f), 'utf8'));
+      resources += (b.entry ?? []).length;
+      await post(base, { ...headers, prefer: 'return=minimal' }, b);
+    }
+    const s = (Date.now() - started) / 1000;
+    log(
+      `  Synthea: ${batches.length} batch + ${patients.length} patient bundles, ${resources} resources in ${s.toFixed(1)} s (${(resources / s).toFixed(0)} resources/s, one client)`,
+    );
+  }
+
+  // ---- workloads
+  log('\nWorkloads');
+  const want = (k: string): boolean => !only || only.has(k);
+  const patientJson = readShared('bench', 'patient.json');
+  const tx50 = readShared('bench', 'tx50.json');
+  if (want('a')) {
+    figures.push(
+      await measure('(a) create POST /Patient', {
+        url: `${base}/Patient`,
+        method: 'POST',
+        body: patientJson,
+        headers,
+      }),
+    );
+  }
+  if (want('b')) {
+    figures.push(await measure('(b) read GET /Patient/{id}', { url: `${base}/Patient/${target.id}`, headers }));
+  }
+  if (want('c')) {
+    figures.push(await measure('(c) search Patient?name=Fam42', { url: `${base}/Patient?name=Fam42`, headers }));
+  }
+  if (want('d')) {
+    figures.push(
+      await measure('(d) search Observation?subject=…&_count=20', {
+        url: `${base}/Observation?subject=Patient/${target.id}&_count=20`,
+        headers,
+      }),
+    );
+  }
+  if (want('d2')) {
+    figures.push(
+      await measure('(d2) Observation?subject=…&code=…&_sort=-date', {
+        url: `${base}/Observation?subject=Patient/${target.id}&code=http://loinc.org|8867-4&_sort=-date&_count=20`,
+        headers,
+      }),
+    );
+  }
+  if (want('e')) {
+    figures.push(
+      await measure(
+        '(e) transaction of 50 (resources/s)',
+        { url: `${base}/`, method: 'POST', body: tx50, headers },
+        50,
+      ),
+    );
+  }
+  log(`  ${t.name} resident memory after the runs: ${rssOf(t.pid)}`);
+  return figures;
+}
+
+function parseTarget(spec: string): Target {
+  // name=url or name=url|token
+  const eq = spec.indexOf('=');
+  if (eq < 1) {
+    throw new Error(`--peer takes name=url[|token], got '${spec}'`);
+  }
+  const [url, token] = spec.slice(eq + 1).split('|');
+  const headers: Record<string, string> = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
+  if (token) {
+    headers.authorization = `Bearer ${token}`;
+  }
+  return { name: spec.slice(0, eq), base: url.replace(/\/$/, ''), headers };
+}
+
 async function main(): Promise<void> {
-  let base = args['base-url']?.replace(/\/$/, '');
-  let server: ChildProcess | undefined;
+  log('Sen benchmark — workload of shared/bench/WORKLOAD.md');
+  log(`  ${CONNECTIONS} connections, ${WARMUP} s warm-up, ${DURATION} s measured; node ${process.version}`);
   const headers: Record<string, string> = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
   if (args.token) {
     headers.authorization = `Bearer ${args.token}`;
   }
-  log('Sen benchmark — workload of shared/bench/WORKLOAD.md');
-  log(`  ${CONNECTIONS} connections, ${WARMUP} s warm-up, ${DURATION} s measured; node ${process.version}`);
-  if (!base) {
+  let server: ChildProcess | undefined;
+  const targets: Target[] = [];
+  if (args['base-url']) {
+    targets.push({ name: 'server', base: args['base-url'].replace(/\/$/, ''), headers });
+  } else {
     await resetDatabase(dbUrl);
     const port = Number(args.port);
     server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/server/src/main.ts')], {
@@ -206,153 +375,32 @@ async function main(): Promise<void> {
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    base = `http://127.0.0.1:${port}/fhir/R4`;
     await waitFor(`http://127.0.0.1:${port}/readyz`);
-    log(`  server: Sen on PostgreSQL (${new URL(dbUrl).pathname.slice(1)}), pid ${server.pid}`);
-  } else {
-    log(`  server: ${base}`);
+    targets.push({ name: 'Sen', base: `http://127.0.0.1:${port}/fhir/R4`, headers, pid: server.pid });
+    log(`  Sen on PostgreSQL (database ${new URL(dbUrl).pathname.slice(1)}), pid ${server.pid}`);
   }
-  const figures: Figure[] = [];
+  for (const spec of args.peer ?? []) {
+    targets.push(parseTarget(spec));
+  }
+  const results = new Map<string, Figure[]>();
   try {
-    // ---- setup
-    log('\nSetup');
-    let t = Date.now();
-    for (let b = 0; b < 10; b++) {
-      const entry = [];
-      for (let k = 0; k < 100; k++) {
-        const i = b * 100 + k;
-        entry.push({
-          request: { method: 'POST', url: 'Patient' },
-          resource: {
-            resourceType: 'Patient',
-            name: [{ family: `Fam${i % 100}`, given: [`Given${i}`] }],
-            gender: i % 2 ? 'male' : 'female',
-            birthDate: `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}`,
-          },
-        });
-      }
-      await post(base, headers, { resourceType: 'Bundle', type: 'batch', entry });
-    }
-    const target = await fetch(`${base}/Patient`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        resourceType: 'Patient',
-        name: [{ family: 'Target', given: ['Bench'] }],
-        gender: 'female',
-        birthDate: '1970-01-01',
-      }),
-    }).then((r) => r.json());
-    const start = Date.UTC(2024, 0, 1);
-    for (let b = 0; b < 20; b++) {
-      const entry = [];
-      for (let k = 0; k < 100; k++) {
-        const i = b * 100 + k;
-        entry.push({
-          request: { method: 'POST', url: 'Observation' },
-          resource: {
-            resourceType: 'Observation',
-            status: 'final',
-            category: [
-              {
-                coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }],
-              },
-            ],
-            code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
-            subject: { reference: `Patient/${target.id}` },
-            effectiveDateTime: new Date(start + i * 3_600_000).toISOString(),
-            valueQuantity: { value: 60 + (i % 40), unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
-          },
-        });
-      }
-      await post(base, headers, { resourceType: 'Bundle', type: 'batch', entry });
-    }
-    log(`  1,000 Patients + 2,000 Observations in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    const c1 = await fetch(`${base}/Patient?name=Fam42`, { headers }).then((r) => r.json());
-    const c2 = await fetch(`${base}/Observation?subject=Patient/${target.id}&_count=20&_total=accurate`, {
-      headers,
-    }).then((r) => r.json());
-    const ok1 = (c1.entry ?? []).length === 10;
-    const ok2 = (c2.entry ?? []).length === 20 && c2.total === 2000;
-    log(`  check Patient?name=Fam42 → ${(c1.entry ?? []).length} (want 10) ${ok1 ? 'ok' : 'FAIL'}`);
-    log(
-      `  check Observation?subject=… → ${(c2.entry ?? []).length} entries, total ${c2.total} (want 20, 2000) ${ok2 ? 'ok' : 'FAIL'}`,
-    );
-    if (!ok1 || !ok2) {
-      throw new Error('setup checks failed');
-    }
-    // Synthea: real bundles, loaded like a hospital migration would
-    const syntheaDir = join(SHARED, 'testdata', 'synthea');
-    const nSynthea = Number(args.synthea);
-    if (nSynthea > 0 && existsSync(syntheaDir)) {
-      t = Date.now();
-      let resources = 0;
-      const files = readdirSync(syntheaDir)
-        .filter((f) => f.endsWith('.json'))
-        .sort();
-      const batches = files.filter((f) => /hospitalInformation|practitionerInformation/.test(f));
-      const patients = files.filter((f) => !batches.includes(f)).slice(0, nSynthea);
-      for (const f of [...batches, ...patients]) {
-        const b = JSON.parse(readFileSync(join(syntheaDir, f), 'utf8'));
-        resources += (b.entry ?? []).length;
-        await post(base, { ...headers, prefer: 'return=minimal' }, b);
-      }
-      const s = (Date.now() - t) / 1000;
-      log(
-        `  Synthea: ${batches.length} batch + ${patients.length} patient bundles, ${resources} resources in ${s.toFixed(1)} s (${(resources / s).toFixed(0)} resources/s, one client)`,
-      );
-    }
-
-    // ---- workloads
-    log('\nWorkloads');
-    const want = (k: string): boolean => !only || only.has(k);
-    const patientJson = readShared('bench', 'patient.json');
-    const tx50 = readShared('bench', 'tx50.json');
-    if (want('a')) {
-      figures.push(
-        await measure('(a) create POST /Patient', {
-          url: `${base}/Patient`,
-          method: 'POST',
-          body: patientJson,
-          headers,
-        }),
-      );
-    }
-    if (want('b')) {
-      figures.push(await measure('(b) read GET /Patient/{id}', { url: `${base}/Patient/${target.id}`, headers }));
-    }
-    if (want('c')) {
-      figures.push(await measure('(c) search Patient?name=Fam42', { url: `${base}/Patient?name=Fam42`, headers }));
-    }
-    if (want('d')) {
-      figures.push(
-        await measure('(d) search Observation?subject=…&_count=20', {
-          url: `${base}/Observation?subject=Patient/${target.id}&_count=20`,
-          headers,
-        }),
-      );
-    }
-    if (want('d2')) {
-      figures.push(
-        await measure('(d2) Observation?subject=…&code=…&_sort=-date', {
-          url: `${base}/Observation?subject=Patient/${target.id}&code=http://loinc.org|8867-4&_sort=-date&_count=20`,
-          headers,
-        }),
-      );
-    }
-    if (want('e')) {
-      figures.push(
-        await measure(
-          '(e) transaction of 50 (resources/s)',
-          { url: `${base}/`, method: 'POST', body: tx50, headers },
-          50,
-        ),
-      );
+    for (const t of targets) {
+      results.set(t.name, await runTarget(t));
     }
   } finally {
-    const rss = rssOf(server?.pid);
     server?.kill('SIGTERM');
-    log(`\n  server resident memory after the runs: ${rss}`);
+  }
+  const figures = results.get(targets[0].name) ?? [];
+  if (targets.length > 1) {
+    log('\nSide by side (requests/s; resources/s for (e); p99 ms in brackets)');
+    log(`  ${'workload'.padEnd(44)} ${targets.map((t) => t.name.padStart(16)).join(' ')}`);
+    for (let i = 0; i < figures.length; i++) {
+      const cells = targets.map((t) => {
+        const f = results.get(t.name)?.[i];
+        return f ? `${(f.rps * (f.perRequest ?? 1)).toFixed(0)} (${f.p99})`.padStart(16) : 'n/a'.padStart(16);
+      });
+      log(`  ${figures[i].name.padEnd(44)} ${cells.join(' ')}`);
+    }
   }
 
   // ---- the machine's own limits
@@ -368,12 +416,12 @@ async function main(): Promise<void> {
   bare.kill('SIGTERM');
 
   log('\nSummary (ratio = Sen figure / the database limit for the same kind of work)');
-  const targets: Record<string, number> = { '(a)': 1800, '(b)': 6000, '(c)': 2400, '(d2)': 1700, '(e)': 1600 };
+  const goals: Record<string, number> = { '(a)': 1800, '(b)': 6000, '(c)': 2400, '(d2)': 1700, '(e)': 1600 };
   for (const f of figures) {
     const key = f.name.split(' ')[0];
     const value = f.rps * (f.perRequest ?? 1);
     const limit = key === '(a)' || key === '(e)' ? raw.insert : raw.select;
-    const tgt = targets[key];
+    const tgt = goals[key];
     log(
       `  ${f.name.padEnd(44)} ${value.toFixed(0).padStart(7)}${f.perRequest && f.perRequest > 1 ? ' res/s' : ' req/s'}  ratio ${(value / limit).toFixed(2)} of DB ${key === '(a)' || key === '(e)' ? 'insert' : 'select'}${tgt ? `  target ${tgt} ${value >= tgt ? 'MET' : 'missed'}` : ''}${f.errors + f.non2xx > 0 ? '  ERRORS' : ''}`,
     );

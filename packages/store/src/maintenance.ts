@@ -1,7 +1,7 @@
 import type { Db } from '@sen/db';
 
 export interface MaintenanceOptions {
-  /** How often to check, in ms (default 10 s). */
+  /** How often to check, in ms (default 3 s). */
   intervalMs?: number;
   /** Re-analyse after this many writes or 10 % growth, whichever is larger (default 500). */
   minWrites?: number;
@@ -23,7 +23,7 @@ export class PlannerStatistics {
   constructor(db: Db, options: MaintenanceOptions = {}) {
     this.db = db;
     this.minWrites = options.minWrites ?? 500;
-    const interval = options.intervalMs ?? 10_000;
+    const interval = options.intervalMs ?? 3_000;
     if (interval > 0) {
       this.timer = setInterval(() => void this.maybeAnalyze(), interval);
       this.timer.unref();
