@@ -10,16 +10,23 @@ const filter = process.argv.slice(2);
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name === 'dist') continue;
+    if (name === 'node_modules' || name === 'dist') {
+      continue;
+    }
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (name.endsWith('.test.ts')) out.push(p);
+    if (statSync(p).isDirectory()) {
+      walk(p, out);
+    } else if (name.endsWith('.test.ts')) {
+      out.push(p);
+    }
   }
   return out;
 }
 
 let files = walk(join(root, 'packages'), []).sort();
-if (filter.length > 0) files = files.filter((f) => filter.some((x) => f.includes(x)));
+if (filter.length > 0) {
+  files = files.filter((f) => filter.some((x) => f.includes(x)));
+}
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);

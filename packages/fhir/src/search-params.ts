@@ -9,15 +9,7 @@ import {
 } from './definitions.ts';
 
 export type SearchParamType =
-  | 'number'
-  | 'date'
-  | 'string'
-  | 'token'
-  | 'reference'
-  | 'composite'
-  | 'quantity'
-  | 'uri'
-  | 'special';
+  'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
 
 export interface CompositeComponent {
   code: string;
@@ -59,7 +51,9 @@ function startingKeys(resourceType: string, expression: string): string[] | unde
   for (const raw of expression.split('|')) {
     const member = raw.trim();
     const relevant =
-      member.includes(`${resourceType}.`) || member.includes('Resource.') || member.replace(/[()]/g, '').trim() === resourceType;
+      member.includes(`${resourceType}.`) ||
+      member.includes('Resource.') ||
+      member.replace(/[()]/g, '').trim() === resourceType;
     if (!relevant) {
       continue;
     }
@@ -113,7 +107,12 @@ function build(resourceType: string): Map<string, SearchParamDef> {
         } catch {
           catom = undefined;
         }
-        components.push({ code: target.code, type: target.type as SearchParamType, expression: c.expression ?? '', atom: catom });
+        components.push({
+          code: target.code,
+          type: target.type as SearchParamType,
+          expression: c.expression ?? '',
+          atom: catom,
+        });
       }
     }
     let atom: FhirPathAtom | undefined;

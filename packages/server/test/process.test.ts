@@ -16,7 +16,14 @@ function start(dataDir: string, port: number): { proc: ChildProcess; output: () 
   let out = '';
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: ROOT,
-    env: { ...process.env, SEN_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SEN_SEED: 'false', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      SEN_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SEN_SEED: 'false',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout?.on('data', (d) => {
@@ -68,7 +75,10 @@ describe('the server process on embedded PGlite', () => {
     assert.match(first.output(), new RegExp(`http://localhost:${port}/`));
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const res = await fhirFetch(base, 'Patient', { method: 'POST', body: { resourceType: 'Patient', name: [{ family: `Bền${i}` }] } });
+      const res = await fhirFetch(base, 'Patient', {
+        method: 'POST',
+        body: { resourceType: 'Patient', name: [{ family: `Bền${i}` }] },
+      });
       assert.equal(res.status, 201);
       ids.push(res.body.id);
     }
@@ -77,7 +87,12 @@ describe('the server process on embedded PGlite', () => {
       body: {
         resourceType: 'Bundle',
         type: 'transaction',
-        entry: [{ request: { method: 'PUT', url: `Patient/${ids[0]}` }, resource: { resourceType: 'Patient', id: ids[0], gender: 'female' } }],
+        entry: [
+          {
+            request: { method: 'PUT', url: `Patient/${ids[0]}` },
+            resource: { resourceType: 'Patient', id: ids[0], gender: 'female' },
+          },
+        ],
       },
     });
     assert.equal(tx.status, 200);

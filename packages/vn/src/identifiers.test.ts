@@ -22,12 +22,16 @@ describe('identifier systems', () => {
     assert.equal(new Set(all).size, all.length);
   });
 
-  it('VN Core and legacy URIs match shared/data/vn/vn-core-ig/IDENTIFIERS.md', {
-    skip: !existsSync(identifiersMd),
-  }, () => {
-    const md = readFileSync(identifiersMd, 'utf8');
-    for (const uri of [...Object.values(VN_CORE_SID), ...Object.values(VN_LEGACY_SID)]) {
-      assert.ok(md.includes(`\`${uri}\``), `${uri} not in IDENTIFIERS.md`);
-    }
-  });
+  it(
+    'VN Core and legacy URIs match shared/data/vn/vn-core-ig/IDENTIFIERS.md',
+    {
+      skip: !existsSync(identifiersMd),
+    },
+    () => {
+      const md = readFileSync(identifiersMd, 'utf8');
+      for (const uri of [...Object.values(VN_CORE_SID), ...Object.values(VN_LEGACY_SID)]) {
+        assert.ok(md.includes(`\`${uri}\``), `${uri} not in IDENTIFIERS.md`);
+      }
+    },
+  );
 });

@@ -79,18 +79,22 @@ describe('createRng', () => {
 });
 
 describe('loadAdminUnits', () => {
-  it('reads the 34-province two-level list from the shared folder when present', {
-    skip: !existsSync(sharedDir),
-  }, () => {
-    assert.equal(units.source, 'shared');
-    assert.equal(units.provinces.length, 34);
-    assert.deepEqual(units.provinces.map((p) => p.code).sort(), [...PROVINCE_CODES_2025].sort());
-    const wards = units.provinces.reduce((n, p) => n + p.wards.length, 0);
-    assert.equal(wards, 3321);
-    const hanoi = units.provinces.find((p) => p.code === '01');
-    assert.equal(hanoi?.name, 'Thành phố Hà Nội');
-    assert.ok(hanoi?.wards.some((w) => w.name === 'Phường Ba Đình' && w.code === '00004'));
-  });
+  it(
+    'reads the 34-province two-level list from the shared folder when present',
+    {
+      skip: !existsSync(sharedDir),
+    },
+    () => {
+      assert.equal(units.source, 'shared');
+      assert.equal(units.provinces.length, 34);
+      assert.deepEqual(units.provinces.map((p) => p.code).sort(), [...PROVINCE_CODES_2025].sort());
+      const wards = units.provinces.reduce((n, p) => n + p.wards.length, 0);
+      assert.equal(wards, 3321);
+      const hanoi = units.provinces.find((p) => p.code === '01');
+      assert.equal(hanoi?.name, 'Thành phố Hà Nội');
+      assert.ok(hanoi?.wards.some((w) => w.name === 'Phường Ba Đình' && w.code === '00004'));
+    },
+  );
 
   it('PROVINCE_CODES_2025 matches the province-code list of CV 915/CTK-CSCL', { skip: !existsSync(sharedDir) }, () => {
     const csv = readFileSync(

@@ -10,13 +10,7 @@ const HL7_PRACTITIONER_ROLE = 'http://terminology.hl7.org/CodeSystem/practitione
 export const HOSPITAL_NAME = 'Bệnh viện Đa khoa Sen';
 
 export type RoleCode =
-  | 'doctor'
-  | 'nurse'
-  | 'receptionist'
-  | 'lab-technician'
-  | 'radiologist'
-  | 'pharmacist'
-  | 'cashier';
+  'doctor' | 'nurse' | 'receptionist' | 'lab-technician' | 'radiologist' | 'pharmacist' | 'cashier';
 
 const ROLES: Record<RoleCode, { display: string; hl7?: string; prefix?: string; licensed: boolean }> = {
   doctor: { display: 'Bác sĩ', hl7: 'doctor', prefix: 'BS.', licensed: true },
