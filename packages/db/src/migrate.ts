@@ -64,14 +64,82 @@ export async function migrationsCurrent(db: Db): Promise<boolean> {
   return Number(rows[0]?.n ?? 0) >= migrations.length;
 }
 
-/** Splits a migration file into statements (semicolon at end of line; no procedural bodies). */
+/**
+ * Splits a migration file into statements at top-level semicolons and drops comments. Semicolons inside string
+ * literals ('…', E'…'), quoted identifiers ("…"), comments (-- and nested /* … *\/) and dollar-quoted strings
+ * ($$ … $$, $tag$ … $tag$ — the bodies of PL/pgSQL functions) do not split.
+ */
 export function splitStatements(sql: string): string[] {
-  const withoutComments = sql
-    .split('\n')
-    .map((l) => l.replace(/--.*$/, ''))
-    .join('\n');
-  return withoutComments
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+  const out: string[] = [];
+  const n = sql.length;
+  let cur = '';
+  let i = 0;
+  const push = (): void => {
+    const s = cur.trim();
+    if (s.length > 0) {
+      out.push(s);
+    }
+    cur = '';
+  };
+  while (i < n) {
+    const c = sql[i];
+    const tag = c === '$' && !IDENT_CHAR.test(sql[i - 1] ?? '') ? dollarTagAt(sql, i) : undefined;
+    if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? n : end;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else {
+          i++;
+        }
+      }
+      cur += ' ';
+    } else if (c === "'" || c === '"') {
+      const backslashEscapes = c === "'" && /[Ee]/.test(sql[i - 1] ?? '') && !IDENT_CHAR.test(sql[i - 2] ?? '');
+      let j = i + 1;
+      while (j < n) {
+        if (backslashEscapes && sql[j] === '\\') {
+          j += 2;
+        } else if (sql[j] === c && sql[j + 1] === c) {
+          j += 2;
+        } else if (sql[j] === c) {
+          break;
+        } else {
+          j++;
+        }
+      }
+      cur += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (tag) {
+      const end = sql.indexOf(tag, i + tag.length);
+      const stop = end < 0 ? n : end + tag.length;
+      cur += sql.slice(i, stop);
+      i = stop;
+    } else if (c === ';') {
+      push();
+      i++;
+    } else {
+      cur += c;
+      i++;
+    }
+  }
+  push();
+  return out;
+}
+
+const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
+
+/** The dollar-quote opening tag (`$$` or `$name$`) starting at i, if any (`$1` is a parameter, not a tag). */
+function dollarTagAt(sql: string, i: number): string | undefined {
+  DOLLAR_TAG.lastIndex = i;
+  return DOLLAR_TAG.exec(sql)?.[0];
 }

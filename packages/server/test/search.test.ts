@@ -795,6 +795,12 @@ for (const engine of testEngines()) {
         assert.deepEqual(incIds(b), sorted([`Observation/${o1.id}`, `Observation/${o2.id}`]));
       });
 
+      it('_revinclude=* adds every resource that refers to the matches', async () => {
+        const b = await search(`Patient?_id=${patient.id}&_revinclude=*`);
+        const inc = incIds(b);
+        assert.ok(inc.includes(`Observation/${o1.id}`) && inc.includes(`Observation/${o2.id}`), JSON.stringify(inc));
+      });
+
       it(':iterate follows includes of included resources', async () => {
         const once = await search(
           `MedicationRequest?_id=${medReq.id}&_include=MedicationRequest:encounter&_include=Encounter:subject`,

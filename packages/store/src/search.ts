@@ -264,7 +264,7 @@ async function revIncludeSources(spec: IncludeSpec, targets: SearchRow[], q: Que
   const codeCond = spec.code === '*' ? '' : ` AND ref.code = ${P.add(spec.code)}`;
   const { rows } = await q.query<SearchRow>(
     `SELECT s.rid::text AS rid, s.type, s.id, s.version, s.content FROM resource s
-      WHERE NOT s.deleted AND s.type = ${P.add(spec.sourceType)} AND s.rid IN (
+      WHERE NOT s.deleted${spec.sourceType === '*' ? '' : ` AND s.type = ${P.add(spec.sourceType)}`} AND s.rid IN (
         SELECT ref.rid FROM idx_reference ref
           JOIN unnest(${P.add(types)}::text[], ${P.add(ids)}::text[]) AS tg(t, i) ON ref.target_type = tg.t AND ref.target_id = tg.i
          WHERE true${codeCond})`,
