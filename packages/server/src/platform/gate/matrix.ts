@@ -1,0 +1,232 @@
+import { getResourceTypes } from '@sen/fhir';
+import type { StaffRole } from './roles.ts';
+
+/**
+ * The readable permission matrix: which interactions each staff role may perform on each group of
+ * resource types. Letters follow SMART v2: c create, r read (and vread, history), u update (and patch),
+ * d delete, s search. Facility scope, patient compartments, consent and sensitivity labels narrow this
+ * further in the gate; nothing here widens them.
+ */
+export const RESOURCE_GROUPS = {
+  /** who the patient is and where they are */
+  patient: ['Patient', 'RelatedPerson', 'Person', 'Coverage', 'Flag'],
+  /** the visit and its logistics */
+  visit: [
+    'Encounter',
+    'EpisodeOfCare',
+    'Appointment',
+    'AppointmentResponse',
+    'Schedule',
+    'Slot',
+    'Task',
+    'Communication',
+    'CommunicationRequest',
+  ],
+  /** the clinical record */
+  clinical: [
+    'Observation',
+    'Condition',
+    'AllergyIntolerance',
+    'Procedure',
+    'ClinicalImpression',
+    'FamilyMemberHistory',
+    'CarePlan',
+    'CareTeam',
+    'Goal',
+    'RiskAssessment',
+    'DetectedIssue',
+    'AdverseEvent',
+    'Immunization',
+    'ImmunizationEvaluation',
+    'ImmunizationRecommendation',
+    'NutritionOrder',
+    'QuestionnaireResponse',
+    'Specimen',
+    'BodyStructure',
+  ],
+  /** orders to other departments */
+  orders: ['ServiceRequest', 'DeviceRequest', 'RequestGroup'],
+  /** results and reports from the departments */
+  results: ['DiagnosticReport', 'ImagingStudy', 'Media', 'MolecularSequence'],
+  /** prescribing and dispensing */
+  medication: [
+    'MedicationRequest',
+    'MedicationStatement',
+    'MedicationAdministration',
+    'MedicationDispense',
+    'Medication',
+    'MedicationKnowledge',
+  ],
+  /** documents of the record */
+  documents: ['DocumentReference', 'DocumentManifest', 'Composition', 'Binary', 'List', 'Provenance'],
+  /** money */
+  billing: [
+    'ChargeItem',
+    'ChargeItemDefinition',
+    'Invoice',
+    'Account',
+    'Claim',
+    'ClaimResponse',
+    'ExplanationOfBenefit',
+    'PaymentNotice',
+    'PaymentReconciliation',
+    'CoverageEligibilityRequest',
+    'CoverageEligibilityResponse',
+  ],
+  /** the facility's directory */
+  directory: [
+    'Organization',
+    'Location',
+    'Practitioner',
+    'PractitionerRole',
+    'HealthcareService',
+    'Endpoint',
+    'Device',
+    'Group',
+  ],
+  /** catalogs and terminology */
+  catalog: [
+    'CodeSystem',
+    'ValueSet',
+    'ConceptMap',
+    'NamingSystem',
+    'ActivityDefinition',
+    'PlanDefinition',
+    'Questionnaire',
+    'ObservationDefinition',
+    'SpecimenDefinition',
+  ],
+  /** consent and privacy */
+  consent: ['Consent'],
+  /** the audit trail: written only by the server itself */
+  audit: ['AuditEvent'],
+} as const;
+
+export type ResourceGroup = keyof typeof RESOURCE_GROUPS | 'other';
+
+/** Role × group → SMART-style interaction letters ('' = nothing). Groups not listed: nothing. */
+export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string>>> = {
+  receptionist: { patient: 'crus', visit: 'crus', directory: 'rs', catalog: 'rs', consent: 'crs', billing: 'rs' },
+  doctor: {
+    patient: 'crus',
+    visit: 'crus',
+    clinical: 'crus',
+    orders: 'crus',
+    results: 'rs',
+    medication: 'crus',
+    documents: 'crus',
+    directory: 'rs',
+    catalog: 'rs',
+    consent: 'crs',
+    billing: 'rs',
+  },
+  nurse: {
+    patient: 'rus',
+    visit: 'crus',
+    clinical: 'crus',
+    orders: 'rs',
+    results: 'rs',
+    medication: 'rs',
+    documents: 'crs',
+    directory: 'rs',
+    catalog: 'rs',
+    consent: 'rs',
+  },
+  'lab-technician': {
+    patient: 'rs',
+    visit: 'rs',
+    clinical: 'crus',
+    orders: 'rus',
+    results: 'crus',
+    directory: 'rs',
+    catalog: 'rs',
+  },
+  'radiology-technician': {
+    patient: 'rs',
+    visit: 'rs',
+    orders: 'rus',
+    results: 'crus',
+    directory: 'rs',
+    catalog: 'rs',
+  },
+  radiologist: {
+    patient: 'rs',
+    visit: 'rs',
+    clinical: 'rs',
+    orders: 'rus',
+    results: 'crus',
+    documents: 'crus',
+    directory: 'rs',
+    catalog: 'rs',
+  },
+  pharmacist: {
+    patient: 'rs',
+    visit: 'rs',
+    clinical: 'rs',
+    orders: 'rs',
+    medication: 'rus',
+    directory: 'rs',
+    catalog: 'rs',
+    billing: 'rs',
+  },
+  cashier: {
+    patient: 'rs',
+    visit: 'rs',
+    orders: 'rs',
+    medication: 'rs',
+    billing: 'crus',
+    directory: 'rs',
+    catalog: 'rs',
+  },
+  'department-head': {
+    patient: 'crus',
+    visit: 'crus',
+    clinical: 'crus',
+    orders: 'crus',
+    results: 'rs',
+    medication: 'crus',
+    documents: 'crus',
+    directory: 'rs',
+    catalog: 'rs',
+    consent: 'crs',
+    billing: 'rs',
+    audit: 'rs',
+  },
+  'facility-admin': { directory: 'cruds', catalog: 'cruds', audit: 'rs', consent: 'rs', other: 'rs' },
+};
+
+let groupOf: Map<string, ResourceGroup> | undefined;
+
+/** The group of a resource type ('other' for the types no clinical role needs). */
+export function resourceGroup(type: string): ResourceGroup {
+  if (!groupOf) {
+    groupOf = new Map();
+    for (const [g, types] of Object.entries(RESOURCE_GROUPS)) {
+      for (const t of types) {
+        groupOf.set(t, g as ResourceGroup);
+      }
+    }
+  }
+  return groupOf.get(type) ?? 'other';
+}
+
+export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
+
+/** Whether a role may perform an interaction on a resource type, by the matrix alone. */
+export function roleAllows(role: StaffRole, type: string, interaction: Interaction): boolean {
+  const letters = ROLE_MATRIX[role][resourceGroup(type)] ?? '';
+  return letters.includes(interaction);
+}
+
+/** The full matrix as rows (for the review document and the matrix test). */
+export function matrixRows(
+  roles: readonly StaffRole[],
+): { type: string; group: ResourceGroup; cells: Record<string, string> }[] {
+  return getResourceTypes().map((type) => {
+    const cells: Record<string, string> = {};
+    for (const role of roles) {
+      cells[role] = ROLE_MATRIX[role][resourceGroup(type)] ?? '';
+    }
+    return { type, group: resourceGroup(type), cells };
+  });
+}
