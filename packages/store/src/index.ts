@@ -11,3 +11,5 @@ export {
   type Validator,
   type WriteResult,
 } from './store.ts';
+export * from './audit/index.ts';
+export { accessCondition, type AccessFilter, type AccessPolicy } from './access.ts';

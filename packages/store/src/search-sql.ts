@@ -10,6 +10,7 @@ import {
   unescapeSearchValue,
 } from '@sen/fhir';
 import { fold } from '@sen/vn';
+import { type AccessPolicy, accessCondition } from './access.ts';
 import type { SqlParams } from './sql.ts';
 
 const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
@@ -55,6 +56,8 @@ export interface CompileContext {
    * the query already walks an ordered index (a patient's resources by date) and should stop after a page.
    */
   correlated?: boolean;
+  /** The access gate's per-type filter, applied to the resources that chains and _has look into. */
+  access?: AccessPolicy;
 }
 
 /** Compiles one criterion to a boolean SQL expression over the resource row alias `alias`. */
@@ -78,14 +81,16 @@ export function compileCriterion(c: Criterion, alias: string, type: string, ctx:
       return c.targets
         .map((t) => {
           const inner = compileCriterion(t.inner, 'c', t.type, ctx);
-          return `${alias}.rid IN (SELECT ref.rid FROM idx_reference ref JOIN resource c ON c.type = ${P.add(t.type)} AND c.id = ref.target_id AND NOT c.deleted WHERE ref.code = ${P.add(c.param.code)} AND ref.target_type = c.type AND (${inner}))`;
+          const visible = accessCondition(ctx.access, t.type, 'c', P);
+          return `${alias}.rid IN (SELECT ref.rid FROM idx_reference ref JOIN resource c ON c.type = ${P.add(t.type)} AND c.id = ref.target_id AND NOT c.deleted WHERE ref.code = ${P.add(c.param.code)} AND ref.target_type = c.type AND (${inner}) AND ${visible})`;
         })
         .join(' OR ');
     }
     case 'has': {
       // _has:Observation:patient:code=x → some Observation whose `patient` refers to this resource and matches
       const inner = compileCriterion(c.inner, 'h', c.sourceType, ctx);
-      return `${alias}.id IN (SELECT ref.target_id FROM idx_reference ref JOIN resource h ON h.rid = ref.rid AND h.type = ${P.add(c.sourceType)} AND NOT h.deleted WHERE ref.code = ${P.add(c.refParam.code)} AND ref.target_type = ${P.add(type)} AND (${inner}))`;
+      const visible = accessCondition(ctx.access, c.sourceType, 'h', P);
+      return `${alias}.id IN (SELECT ref.target_id FROM idx_reference ref JOIN resource h ON h.rid = ref.rid AND h.type = ${P.add(c.sourceType)} AND NOT h.deleted WHERE ref.code = ${P.add(c.refParam.code)} AND ref.target_type = ${P.add(type)} AND (${inner}) AND ${visible})`;
     }
     case 'param':
       return compileParam(c.param, c.modifier, c.values, alias, type, ctx);

@@ -7,6 +7,7 @@ import {
   parseReference,
   type SearchRequest,
 } from '@sen/fhir';
+import { type AccessPolicy, accessCondition } from './access.ts';
 import { compileCriterion, sortExpression } from './search-sql.ts';
 import { SqlParams } from './sql.ts';
 import type { FhirStore } from './store.ts';
@@ -51,10 +52,21 @@ function decodeCursor(s: string): Cursor {
 }
 
 /** WHERE clause of a search over alias r. */
-function whereClause(store: FhirStore, req: SearchRequest, P: SqlParams, correlated = false): string {
+function whereClause(
+  store: FhirStore,
+  req: SearchRequest,
+  P: SqlParams,
+  correlated = false,
+  access?: AccessPolicy,
+): string {
   const conds = [`r.type = ${P.add(req.resourceType)}`, 'NOT r.deleted'];
   for (const c of req.criteria) {
-    conds.push(`(${compileCriterion(c, 'r', req.resourceType, { params: P, base: store.baseUrl, correlated })})`);
+    conds.push(
+      `(${compileCriterion(c, 'r', req.resourceType, { params: P, base: store.baseUrl, correlated, access })})`,
+    );
+  }
+  if (access) {
+    conds.push(`(${accessCondition(access, req.resourceType, 'r', P)})`);
   }
   return conds.join(' AND ');
 }
@@ -64,7 +76,12 @@ function whereClause(store: FhirStore, req: SearchRequest, P: SqlParams, correla
  * a `next` link stays correct while data changes (rows inserted or deleted before the cursor do not
  * shift the pages after it).
  */
-export async function searchRows(store: FhirStore, req: SearchRequest, q: Queryable = store.db): Promise<SearchResult> {
+export async function searchRows(
+  store: FhirStore,
+  req: SearchRequest,
+  q: Queryable = store.db,
+  access?: AccessPolicy,
+): Promise<SearchResult> {
   const P = new SqlParams();
   // A patient's resources sorted by their clinical date: drive the query from the compartment index,
   // which holds the member's date range, so the first page is an ordered index scan that stops early.
@@ -72,7 +89,7 @@ export async function searchRows(store: FhirStore, req: SearchRequest, q: Querya
   const byDate = req.sort.length > 0 && req.sort[0].code === 'date' && req.sort[0].param?.type === 'date';
   const patientId = byDate || req.sort.length === 0 ? compartmentPatient(req) : undefined;
   // On that path each criterion is a per-row lookup, so the ordered scan can stop after one page.
-  const where = whereClause(store, req, P, patientId !== undefined);
+  const where = whereClause(store, req, P, patientId !== undefined, access);
   // (the compartment's date column replaces the first key's expression: build it without binding parameters
   // that the SQL would then not use — PostgreSQL cannot type an unreferenced $n)
   const sorts = req.sort.map((k, i) =>
@@ -131,7 +148,7 @@ export async function searchRows(store: FhirStore, req: SearchRequest, q: Querya
   let total: number | undefined;
   if (req.total === 'accurate' || req.total === 'estimate' || req.summary === 'count') {
     const P2 = new SqlParams();
-    const w2 = whereClause(store, req, P2);
+    const w2 = whereClause(store, req, P2, false, access);
     const c = await q.query<{ n: string }>(`SELECT count(*)::text AS n FROM resource r WHERE ${w2}`, P2.values);
     total = Number(c.rows[0]?.n ?? 0);
   } else if (req.total === 'default' && !hasMore && !req.cursor && !req.offset && req.count > 0) {
@@ -144,7 +161,8 @@ export async function searchRows(store: FhirStore, req: SearchRequest, q: Querya
     version: Number(r.version),
     content: r.content,
   }));
-  const included = req.include.length > 0 || req.revinclude.length > 0 ? await loadIncludes(store, req, out, q) : [];
+  const included =
+    req.include.length > 0 || req.revinclude.length > 0 ? await loadIncludes(store, req, out, q, access) : [];
   return { rows: out, included, total, next };
 }
 
@@ -193,6 +211,7 @@ async function loadIncludes(
   req: SearchRequest,
   page: SearchRow[],
   q: Queryable,
+  access?: AccessPolicy,
 ): Promise<SearchRow[]> {
   const seen = new Set(page.map((r) => r.rid));
   const included: SearchRow[] = [];
@@ -203,7 +222,7 @@ async function loadIncludes(
     const specsRev = round === 0 ? req.revinclude : req.revinclude.filter((s) => s.iterate);
     const added: SearchRow[] = [];
     for (const spec of specsInc) {
-      for (const row of await includeTargets(spec, frontier, q)) {
+      for (const row of await visibleOnly(await includeTargets(spec, frontier, q), q, access)) {
         if (!seen.has(row.rid)) {
           seen.add(row.rid);
           added.push(row);
@@ -211,7 +230,7 @@ async function loadIncludes(
       }
     }
     for (const spec of specsRev) {
-      for (const row of await revIncludeSources(spec, frontier, q)) {
+      for (const row of await visibleOnly(await revIncludeSources(spec, frontier, q), q, access)) {
         if (!seen.has(row.rid)) {
           seen.add(row.rid);
           added.push(row);
@@ -271,4 +290,39 @@ async function revIncludeSources(spec: IncludeSpec, targets: SearchRow[], q: Que
     P.values,
   );
   return rows.map((r) => ({ ...r, version: Number(r.version) }));
+}
+
+/** Keeps only the rows the access policy lets the caller see (for included resources of any type). */
+async function visibleOnly(rows: SearchRow[], q: Queryable, access?: AccessPolicy): Promise<SearchRow[]> {
+  if (!access || rows.length === 0) {
+    return rows;
+  }
+  const byType = new Map<string, SearchRow[]>();
+  for (const r of rows) {
+    byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+  }
+  const keep = new Set<string>();
+  for (const [type, list] of byType) {
+    const f = access(type);
+    if (f === 'deny') {
+      continue;
+    }
+    if (!f) {
+      for (const r of list) {
+        keep.add(r.rid);
+      }
+      continue;
+    }
+    const P = new SqlParams();
+    const ids = P.add(list.map((r) => r.rid));
+    const cond = accessCondition(access, type, 'r', P);
+    const res = await q.query<{ rid: string }>(
+      `SELECT r.rid::text AS rid FROM resource r WHERE r.rid = ANY(${ids}::bigint[]) AND ${cond}`,
+      P.values,
+    );
+    for (const r of res.rows) {
+      keep.add(r.rid);
+    }
+  }
+  return rows.filter((r) => keep.has(r.rid));
 }
