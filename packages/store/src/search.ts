@@ -293,11 +293,15 @@ async function revIncludeSources(spec: IncludeSpec, targets: SearchRow[], q: Que
 }
 
 /** Keeps only the rows the access policy lets the caller see (for included resources of any type). */
-async function visibleOnly(rows: SearchRow[], q: Queryable, access?: AccessPolicy): Promise<SearchRow[]> {
+export async function visibleOnly<T extends { rid: string; type: string }>(
+  rows: T[],
+  q: Queryable,
+  access?: AccessPolicy,
+): Promise<T[]> {
   if (!access || rows.length === 0) {
     return rows;
   }
-  const byType = new Map<string, SearchRow[]>();
+  const byType = new Map<string, T[]>();
   for (const r of rows) {
     byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { classifyDbError, type Db, type Queryable } from '@sen/db';
 import { isResourceType, isValidId, outcomes, parseSearchRequest } from '@sen/fhir';
+import type { AccessPolicy } from './access.ts';
 import { extractIndex } from './indexing.ts';
 import { SqlParams } from './sql.ts';
 import { indexDeleteCtes, indexInsertCtes } from './write-sql.ts';
@@ -72,6 +73,12 @@ export function normalizeTs(ts: string): string {
   }
   const d = new Date(ts.replace(' ', 'T').replace(/\+00$/, 'Z'));
   return Number.isNaN(d.getTime()) ? ts : d.toISOString();
+}
+
+/** The access gate's part in conditional operations: what the caller may match, and a check per match. */
+export interface ConditionalGuard {
+  policy?: AccessPolicy;
+  onMatch?: (id: string, q: Queryable) => Promise<void>;
 }
 
 export interface HistoryOptions {
@@ -415,6 +422,7 @@ export class FhirStore {
     query: string,
     q: Queryable = this.db,
     limit = 2,
+    access?: AccessPolicy,
   ): Promise<{ id: string; version: number }[]> {
     const req = parseSearchRequest(type, new URLSearchParams(query).entries());
     if (req.criteria.length === 0) {
@@ -423,8 +431,18 @@ export class FhirStore {
     req.count = limit;
     req.total = 'none';
     const { searchRows } = await import('./search.ts');
-    const res = await searchRows(this, req, q);
+    const res = await searchRows(this, req, q, access);
     return res.rows.map((r) => ({ id: r.id, version: r.version }));
+  }
+
+  /** The patients whose compartment holds this resource (for the access gate). */
+  async compartmentOf(type: string, id: string, q: Queryable = this.db): Promise<string[]> {
+    const { rows } = await q.query<{ cid: string }>(
+      "SELECT c.cid FROM compartment c JOIN resource r ON r.rid = c.rid WHERE r.type = $1 AND r.id = $2 AND c.ctype = 'Patient'",
+      [type, id],
+      { prepare: true },
+    );
+    return rows.map((r) => r.cid);
   }
 
   /** Takes a row lock on a key until the surrounding transaction ends (serialises conditional writes). */
@@ -438,14 +456,16 @@ export class FhirStore {
   async conditionalCreate(
     resource: Resource,
     query: string,
+    guard: ConditionalGuard = {},
   ): Promise<{ result?: WriteResult; existing?: StoredVersion }> {
     return this.db.transaction(async (q) => {
       await this.lockKey(`${resource.resourceType}?${query}`, q);
-      const found = await this.searchIds(resource.resourceType, query, q);
+      const found = await this.searchIds(resource.resourceType, query, q, 2, guard.policy);
       if (found.length > 1) {
         throw outcomes.multipleMatches(`If-None-Exist '${query}' matched more than one ${resource.resourceType}`);
       }
       if (found.length === 1) {
+        await guard.onMatch?.(found[0].id, q);
         return { existing: await this.read(resource.resourceType, found[0].id, q) };
       }
       return { result: await this.create(resource, q) };
@@ -453,10 +473,15 @@ export class FhirStore {
   }
 
   /** Conditional update: 0 matches → create (with the body's id if any); 1 → update it; more → 412. */
-  async conditionalUpdate(resource: Resource, query: string, q?: Queryable): Promise<WriteResult> {
+  async conditionalUpdate(
+    resource: Resource,
+    query: string,
+    q?: Queryable,
+    guard: ConditionalGuard = {},
+  ): Promise<WriteResult> {
     const run = async (tx: Queryable): Promise<WriteResult> => {
       await this.lockKey(`${resource.resourceType}?${query}`, tx);
-      const found = await this.searchIds(resource.resourceType, query, tx);
+      const found = await this.searchIds(resource.resourceType, query, tx, 2, guard.policy);
       if (found.length > 1) {
         throw outcomes.multipleMatches(`Conditional update '${query}' matched more than one ${resource.resourceType}`);
       }
@@ -466,6 +491,7 @@ export class FhirStore {
             'id',
           ]);
         }
+        await guard.onMatch?.(found[0].id, tx);
         return this.update({ ...resource, id: found[0].id }, {}, tx);
       }
       if (resource.id) {
@@ -477,13 +503,14 @@ export class FhirStore {
   }
 
   /** Conditional delete: deletes every match (up to 100), or 412 beyond that. */
-  async conditionalDelete(type: string, query: string, q?: Queryable): Promise<number> {
+  async conditionalDelete(type: string, query: string, q?: Queryable, guard: ConditionalGuard = {}): Promise<number> {
     const run = async (tx: Queryable): Promise<number> => {
-      const found = await this.searchIds(type, query, tx, 101);
+      const found = await this.searchIds(type, query, tx, 101, guard.policy);
       if (found.length > 100) {
         throw outcomes.multipleMatches(`Conditional delete '${query}' matched more than 100 ${type} resources`);
       }
       for (const f of found) {
+        await guard.onMatch?.(f.id, tx);
         await this.delete(type, f.id, tx);
       }
       return found.length;

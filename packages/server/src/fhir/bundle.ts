@@ -3,7 +3,7 @@ import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplu
 import type { Queryable } from '@sen/db';
 import { isOutcomeError, isResourceType, OutcomeError, outcome, outcomes } from '@sen/fhir';
 import { type FhirRouter, RAW } from './router.ts';
-import type { FhirRequest, FhirResponse } from './types.ts';
+import type { AccessContext, FhirRequest, FhirResponse } from './types.ts';
 
 const METHOD_ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
 const MAX_ENTRIES = 10_000;
@@ -91,10 +91,11 @@ async function rewriteReferences(
   map: Map<string, string>,
   q: Queryable | undefined,
   cache: Map<string, string>,
+  access?: AccessContext,
 ): Promise<void> {
   if (Array.isArray(value)) {
     for (const v of value) {
-      await rewriteReferences(router, v, map, q, cache);
+      await rewriteReferences(router, v, map, q, cache, access);
     }
     return;
   }
@@ -108,14 +109,14 @@ async function rewriteReferences(
       if (mapped) {
         obj[k] = mapped;
       } else if (v.includes('?') && isResourceType(v.slice(0, v.indexOf('?')))) {
-        obj[k] = await resolveConditional(router, v, q, cache);
+        obj[k] = await resolveConditional(router, v, q, cache, access);
       } else if (v.startsWith('urn:uuid:') || v.startsWith('urn:oid:')) {
         throw outcomes.badRequest(`Reference '${v}' does not match any fullUrl in the Bundle`);
       }
     } else if (k !== 'contained' && v && typeof v === 'object') {
-      await rewriteReferences(router, v, map, q, cache);
+      await rewriteReferences(router, v, map, q, cache, access);
     } else if (k === 'contained') {
-      await rewriteReferences(router, v, map, q, cache);
+      await rewriteReferences(router, v, map, q, cache, access);
     }
   }
 }
@@ -125,6 +126,7 @@ async function resolveConditional(
   ref: string,
   q: Queryable | undefined,
   cache: Map<string, string>,
+  access?: AccessContext,
 ): Promise<string> {
   const hit = cache.get(ref);
   if (hit) {
@@ -132,7 +134,7 @@ async function resolveConditional(
   }
   const type = ref.slice(0, ref.indexOf('?'));
   const query = ref.slice(ref.indexOf('?') + 1);
-  const found = await router.store.searchIds(type, query, q);
+  const found = await router.store.searchIds(type, query, q, 2, access?.policy);
   if (found.length === 0) {
     throw outcomes.notFound(`Conditional reference '${ref}' matched no resource`);
   }
@@ -149,7 +151,12 @@ async function resolveConditional(
  * transaction — all succeed or nothing changes; `urn:uuid:` fullUrls and conditional references
  * (`Practitioner?identifier=…`) are resolved; `ifNoneExist` creates are honoured.
  */
-export async function processBundle(router: FhirRouter, bundle: Bundle, prefer: string | undefined): Promise<Bundle> {
+export async function processBundle(
+  router: FhirRouter,
+  bundle: Bundle,
+  prefer: string | undefined,
+  access?: AccessContext,
+): Promise<Bundle> {
   if (bundle.resourceType !== 'Bundle') {
     throw outcomes.badRequest('POST to the base URL takes a Bundle');
   }
@@ -165,20 +172,26 @@ export async function processBundle(router: FhirRouter, bundle: Bundle, prefer: 
     entryRequest(entries[i], i, router.options.baseUrl);
   }
   if (bundle.type === 'batch') {
-    return processBatch(router, entries, prefer);
+    return processBatch(router, entries, prefer, access);
   }
-  return processTransaction(router, entries, prefer);
+  return processTransaction(router, entries, prefer, access);
 }
 
-async function processBatch(router: FhirRouter, entries: BundleEntry[], prefer: string | undefined): Promise<Bundle> {
+async function processBatch(
+  router: FhirRouter,
+  entries: BundleEntry[],
+  prefer: string | undefined,
+  access?: AccessContext,
+): Promise<Bundle> {
   const out: BundleEntry[] = [];
   const cache = new Map<string, string>();
   for (let i = 0; i < entries.length; i++) {
     try {
       const req = entryRequest(entries[i], i, router.options.baseUrl);
+      req.access = access;
       if (req.body) {
         req.body = structuredClone(req.body);
-        await rewriteReferences(router, req.body, new Map(), undefined, cache);
+        await rewriteReferences(router, req.body, new Map(), undefined, cache, access);
       }
       out.push(responseEntry(await router.handle(req), prefer));
     } catch (err) {
@@ -192,8 +205,13 @@ async function processTransaction(
   router: FhirRouter,
   entries: BundleEntry[],
   prefer: string | undefined,
+  access?: AccessContext,
 ): Promise<Bundle> {
-  const reqs = entries.map((e, i) => ({ index: i, entry: e, req: entryRequest(e, i, router.options.baseUrl) }));
+  const reqs = entries.map((e, i) => ({
+    index: i,
+    entry: e,
+    req: { ...entryRequest(e, i, router.options.baseUrl), access },
+  }));
   // Ids for new resources are chosen up front, so every reference can be rewritten before any write.
   const map = new Map<string, string>();
   const seenFullUrls = new Set<string>();
@@ -235,7 +253,7 @@ async function processTransaction(
           const type = r.req.path;
           const query = new URLSearchParams(r.req.query).toString();
           await router.store.lockKey(`${type}?${query}`, tx);
-          const found = await router.store.searchIds(type, query, tx);
+          const found = await router.store.searchIds(type, query, tx, 2, access?.policy);
           if (found.length === 1) {
             map.set(r.entry.fullUrl, `${type}/${found[0].id}`);
           } else if (
@@ -262,7 +280,7 @@ async function processTransaction(
             continue;
           }
           await router.store.lockKey(`${type}?${r.req.ifNoneExist}`, tx);
-          const found = await router.store.searchIds(type, r.req.ifNoneExist, tx);
+          const found = await router.store.searchIds(type, r.req.ifNoneExist, tx, 2, access?.policy);
           if (found.length > 1) {
             throw new OutcomeError(
               412,
@@ -292,12 +310,13 @@ async function processTransaction(
       try {
         if (r.req.body) {
           r.req.body = structuredClone(r.req.body);
-          await rewriteReferences(router, r.req.body, map, tx, cache);
+          await rewriteReferences(router, r.req.body, map, tx, cache, access);
         }
         const existing = (r as { existing?: string }).existing;
         const newId = (r as { newId?: string }).newId;
         let res: FhirResponse;
         if (existing) {
+          await router.guardExisting(r.req, 'read', r.req.path, existing, tx);
           const s = await router.store.read(r.req.path, existing, tx);
           res = {
             status: 200,
@@ -307,6 +326,7 @@ async function processTransaction(
             lastModified: s.lastUpdated,
           };
         } else if (newId) {
+          router.guardNew(r.req, 'create', r.req.body as Resource);
           const w = await router.store.create(r.req.body as Resource, tx, newId);
           res = {
             status: 201,

@@ -1,5 +1,6 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { outcomes } from '@sen/fhir';
+import { type AccessPolicy, visibleOnly } from '@sen/store';
 import { type FhirRouter, RAW } from './router.ts';
 
 /**
@@ -7,7 +8,12 @@ import { type FhirRouter, RAW } from './router.ts';
  * lookup: the compartment is materialised on write), and the resources they refer to.
  * Supports _since, _type and _count with a keyset `next` link.
  */
-export async function everything(router: FhirRouter, id: string, query: [string, string][]): Promise<Bundle> {
+export async function everything(
+  router: FhirRouter,
+  id: string,
+  query: [string, string][],
+  access?: AccessPolicy,
+): Promise<Bundle> {
   const get = (k: string): string | undefined => query.find(([key]) => key === k)?.[1];
   const patient = await router.store.read('Patient', id);
   const count = Math.min(Number(get('_count') ?? 1000), 5000);
@@ -46,7 +52,8 @@ export async function everything(router: FhirRouter, id: string, query: [string,
       ORDER BY r.rid LIMIT ${count + 1}`,
     params,
   );
-  const page = rows.slice(0, count);
+  // the gate's filter (sensitivity labels, types this account may not read) applies to every entry
+  const page = await visibleOnly(rows.slice(0, count), router.store.db, access);
   const base = router.options.baseUrl;
   const entries: BundleEntry[] = [];
   const seen = new Set<string>();
@@ -72,13 +79,13 @@ export async function everything(router: FhirRouter, id: string, query: [string,
   // referenced resources outside the compartment (practitioners, organisations, medications, …)
   // (with _type, only those of the listed types)
   if (page.length > 0 && (!types || types.some((t) => t !== 'Patient'))) {
-    const refs = await router.store.db.query<{ type: string; id: string; content: string }>(
-      `SELECT t.type, t.id, t.content FROM resource t
+    const refs = await router.store.db.query<{ rid: string; type: string; id: string; content: string }>(
+      `SELECT t.rid::text AS rid, t.type, t.id, t.content FROM resource t
         WHERE NOT t.deleted AND t.type <> 'Patient'${types ? ' AND t.type = ANY($2::text[])' : ''} AND (t.type, t.id) IN (
           SELECT ref.target_type, ref.target_id FROM idx_reference ref WHERE ref.rid = ANY($1::bigint[]) AND ref.target_id IS NOT NULL)`,
       types ? [page.map((r) => r.rid), types] : [page.map((r) => r.rid)],
     );
-    for (const r of refs.rows) {
+    for (const r of await visibleOnly(refs.rows, router.store.db, access)) {
       const key = `${r.type}/${r.id}`;
       if (!seen.has(key)) {
         seen.add(key);
@@ -105,7 +112,7 @@ export async function everything(router: FhirRouter, id: string, query: [string,
     const keep = query.filter(([k]) => k !== '_cursor');
     bundle.link?.push({
       relation: 'next',
-      url: `${base}/Patient/${id}/$everything?${new URLSearchParams([...keep, ['_cursor', page[page.length - 1].rid]])}`,
+      url: `${base}/Patient/${id}/$everything?${new URLSearchParams([...keep, ['_cursor', rows[count - 1].rid]])}`,
     });
   } else if (!cursor) {
     bundle.total = entries.filter((e) => e.search?.mode === 'match').length;

@@ -9,10 +9,10 @@ import {
   parseSearchRequest,
   type SearchRequest,
 } from '@sen/fhir';
-import { type FhirStore, type StoredVersion, searchRows } from '@sen/store';
+import { type ConditionalGuard, extractIndex, type FhirStore, type StoredVersion, searchRows } from '@sen/store';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import { everything } from './everything.ts';
-import type { FhirRequest, FhirResponse } from './types.ts';
+import type { AccessAction, FhirRequest, FhirResponse } from './types.ts';
 
 export interface RouterOptions {
   /** Absolute base URL of the FHIR API, e.g. http://localhost:8080/fhir/R4 (for links and fullUrls). */
@@ -84,7 +84,7 @@ export class FhirRouter {
     if (segs.length === 0) {
       if (method === 'POST') {
         const { processBundle } = await import('./bundle.ts');
-        return { status: 200, body: await processBundle(this, asResource(req.body) as Bundle, req.prefer) };
+        return { status: 200, body: await processBundle(this, asResource(req.body) as Bundle, req.prefer, req.access) };
       }
       if (method === 'GET') {
         return this.historyOrSearchAll(req);
@@ -103,7 +103,7 @@ export class FhirRouter {
     if (segs.length === 1) {
       switch (method) {
         case 'GET':
-          return this.search(a, req.query, req.prefer, q);
+          return this.search(a, req.query, req.prefer, q, undefined, req);
         case 'POST':
           return this.create(a, req, q);
         case 'PUT':
@@ -117,7 +117,7 @@ export class FhirRouter {
       }
     }
     if (b === '_search' && segs.length === 2 && method === 'POST') {
-      return this.search(a, req.query, req.prefer, q);
+      return this.search(a, req.query, req.prefer, q, undefined, req);
     }
     if (b === '_history' && segs.length === 2 && method === 'GET') {
       return this.history(a, undefined, req);
@@ -148,22 +148,30 @@ export class FhirRouter {
       }
       if (segs.length === 4) {
         const v = await this.store.vread(a, b, d, q);
+        if (req.access) {
+          req.access.check('vread', a, JSON.parse(v.content as string), await this.store.compartmentOf(a, b, q));
+        }
         return { status: 200, body: v.content, etag: etagOf(v.version), lastModified: v.lastUpdated };
       }
     }
     if (c === '$everything' && segs.length === 3 && a === 'Patient' && method === 'GET') {
-      return { status: 200, body: await everything(this, b, req.query) };
+      await this.guardExisting(req, 'read', 'Patient', b, q);
+      return { status: 200, body: await everything(this, b, req.query, req.access?.policy) };
     }
     if (segs.length === 3 && a === 'Patient' && isResourceType(c) && method === 'GET') {
       // compartment search: Patient/123/Observation?…
       await this.store.read('Patient', b, q);
-      return this.search(c, req.query, req.prefer, q, { compartmentType: 'Patient', compartmentId: b });
+      await this.guardExisting(req, 'read', 'Patient', b, q);
+      return this.search(c, req.query, req.prefer, q, { compartmentType: 'Patient', compartmentId: b }, req);
     }
     throw outcomes.notFound(`No route for ${req.method} ${req.path}`);
   }
 
   private async read(type: string, id: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
     const s = await this.store.read(type, id, q);
+    if (req.access) {
+      req.access.check('read', type, JSON.parse(s.content as string), await this.store.compartmentOf(type, id, q));
+    }
     const etag = etagOf(s.version);
     if (req.ifNoneMatch && parseEtag(req.ifNoneMatch) === s.version) {
       return { status: 304, etag, lastModified: s.lastUpdated };
@@ -194,20 +202,22 @@ export class FhirRouter {
         'resourceType',
       ]);
     }
+    this.guardNew(req, 'create', resource);
     if (req.ifNoneExist) {
       if (q) {
         await this.store.lockKey(`${type}?${req.ifNoneExist}`, q);
-        const found = await this.store.searchIds(type, req.ifNoneExist, q);
+        const found = await this.store.searchIds(type, req.ifNoneExist, q, 2, req.access?.policy);
         if (found.length > 1) {
           throw outcomes.multipleMatches(`If-None-Exist '${req.ifNoneExist}' matched more than one ${type}`);
         }
         if (found.length === 1) {
+          await this.guardExisting(req, 'read', type, found[0].id, q);
           return written(await this.store.read(type, found[0].id, q), 200, req.prefer, 'Resource already exists');
         }
         const r = await this.store.create(resource, q);
         return written(r.stored, 201, req.prefer, 'Created');
       }
-      const r = await this.store.conditionalCreate(resource, req.ifNoneExist);
+      const r = await this.store.conditionalCreate(resource, req.ifNoneExist, this.conditionalGuard(req, 'read', type));
       if (r.existing) {
         return written(r.existing, 200, req.prefer, 'Resource already exists');
       }
@@ -230,11 +240,32 @@ export class FhirRouter {
     if (resource.id !== id) {
       throw outcomes.badRequest(`The resource id '${resource.id}' does not match the URL id '${id}'`, ['id']);
     }
+    if (req.access) {
+      const exists = await this.store.compartmentOf(type, id, q);
+      const current = await this.store.read(type, id, q).catch(() => undefined);
+      if (current) {
+        req.access.check('update', type, JSON.parse(current.content as string), exists);
+      }
+      this.guardNew(req, current ? 'update' : 'create', resource);
+    }
     const r = await this.store.update(resource, { ifMatch: parseEtag(req.ifMatch) }, q);
     return written(r.stored, r.created ? 201 : 200, req.prefer, r.created ? 'Created' : 'Updated');
   }
 
   private async delete(type: string, id: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
+    if (req.access) {
+      const current = await this.store.read(type, id, q).catch(() => undefined);
+      if (current) {
+        req.access.check(
+          'delete',
+          type,
+          JSON.parse(current.content as string),
+          await this.store.compartmentOf(type, id, q),
+        );
+      } else {
+        req.access.check('delete', type);
+      }
+    }
     await this.store.delete(type, id, q, { ifMatch: parseEtag(req.ifMatch) });
     return preferReturn(req.prefer) === 'minimal'
       ? { status: 204 }
@@ -244,6 +275,14 @@ export class FhirRouter {
   private async patch(type: string, id: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
     const run = async (tx: Queryable): Promise<FhirResponse> => {
       const current = await this.store.read(type, id, tx);
+      if (req.access) {
+        req.access.check(
+          'patch',
+          type,
+          JSON.parse(current.content as string),
+          await this.store.compartmentOf(type, id, tx),
+        );
+      }
       const ifMatch = parseEtag(req.ifMatch);
       if (ifMatch !== undefined && ifMatch !== current.version) {
         throw outcomes.preconditionFailed(
@@ -254,6 +293,7 @@ export class FhirRouter {
       if (patched.resourceType !== type || patched.id !== id) {
         throw outcomes.badRequest('A patch may not change resourceType or id');
       }
+      this.guardNew(req, 'patch', patched);
       const r = await this.store.update(patched, { ifMatch: current.version }, tx);
       return written(r.stored, 200, req.prefer, 'Patched');
     };
@@ -271,7 +311,8 @@ export class FhirRouter {
         'resourceType',
       ]);
     }
-    const r = await this.store.conditionalUpdate(resource, query, q);
+    this.guardNew(req, 'update', resource);
+    const r = await this.store.conditionalUpdate(resource, query, q, this.conditionalGuard(req, 'update', type));
     return written(r.stored, r.created ? 201 : 200, req.prefer, r.created ? 'Created' : 'Updated');
   }
 
@@ -280,7 +321,8 @@ export class FhirRouter {
     if (!query) {
       throw outcomes.methodNotAllowed(`DELETE on ${type} needs an id or search criteria`);
     }
-    const n = await this.store.conditionalDelete(type, query, q);
+    req.access?.check('delete', type);
+    const n = await this.store.conditionalDelete(type, query, q, this.conditionalGuard(req, 'delete', type));
     return { status: 200, body: outcome('information', 'informational', `${n} ${type} resource(s) deleted`) };
   }
 
@@ -289,7 +331,7 @@ export class FhirRouter {
     if (!query) {
       throw outcomes.methodNotAllowed(`PATCH on ${type} needs an id or search criteria`);
     }
-    const found = await this.store.searchIds(type, query, q);
+    const found = await this.store.searchIds(type, query, q, 2, req.access?.policy);
     if (found.length === 0) {
       throw outcomes.notFound(`No ${type} matches '${query}'`);
     }
@@ -305,12 +347,14 @@ export class FhirRouter {
     prefer: string | undefined,
     q?: Queryable,
     compartment?: { compartmentType: string; compartmentId: string },
+    from?: FhirRequest,
   ): Promise<FhirResponse> {
+    from?.access?.check('search', type);
     const req = parseSearchRequest(type, query, { lenient: isLenient(prefer) });
     if (compartment) {
       req.criteria.push({ kind: 'compartment', ...compartment });
     }
-    const result = await searchRows(this.store, req, q);
+    const result = await searchRows(this.store, req, q, from?.access?.policy);
     const selfPath = compartment ? `Patient/${compartment.compartmentId}/${type}` : type;
     return { status: 200, body: this.searchBundle(req, result, selfPath, query) };
   }
@@ -363,6 +407,17 @@ export class FhirRouter {
   }
 
   private async history(type: string | undefined, id: string | undefined, req: FhirRequest): Promise<FhirResponse> {
+    if (req.access) {
+      if (type && id) {
+        await this.guardExisting(req, 'history', type, id);
+      } else if (!req.access.unrestricted) {
+        throw outcomes.forbidden(
+          'History across resources is not available to this account; read one resource’s history',
+        );
+      } else {
+        req.access.check('history', type ?? 'Resource');
+      }
+    }
     const get = (k: string): string | undefined => req.query.find(([key]) => key === k)?.[1];
     const count = get('_count') ? Number(get('_count')) : 20;
     if (!Number.isInteger(count) || count < 0) {
@@ -416,6 +471,37 @@ export class FhirRouter {
   private async historyOrSearchAll(req: FhirRequest): Promise<FhirResponse> {
     void req;
     throw outcomes.notSupported('Searching across all resource types is not supported; search one type');
+  }
+
+  /** Checks an interaction on a stored resource (its labels, facility and patient compartment). */
+  async guardExisting(req: FhirRequest, action: AccessAction, type: string, id: string, q?: Queryable): Promise<void> {
+    if (!req.access) {
+      return;
+    }
+    const patients = await this.store.compartmentOf(type, id, q);
+    let resource: Resource | undefined;
+    try {
+      resource = JSON.parse((await this.store.read(type, id, q)).content as string) as Resource;
+    } catch {
+      resource = undefined; // deleted: decide on the type and the compartment alone
+    }
+    req.access.check(action, type, resource, patients);
+  }
+
+  /** Checks a resource about to be written (its own references decide its patient compartment). */
+  guardNew(req: FhirRequest, action: AccessAction, resource: Resource): void {
+    if (!req.access) {
+      return;
+    }
+    const ids = new Set(extractIndex(resource).compartment.cid);
+    req.access.check(action, resource.resourceType, resource, [...ids]);
+  }
+
+  private conditionalGuard(req: FhirRequest, action: AccessAction, type: string): ConditionalGuard {
+    if (!req.access) {
+      return {};
+    }
+    return { policy: req.access.policy, onMatch: (id, tx) => this.guardExisting(req, action, type, id, tx) };
   }
 
   /** Input Parameters helper for operations. */

@@ -1,4 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
+import type { AccessPolicy } from '@sen/store';
 
 /** A FHIR interaction independent of HTTP: the REST routes and bundle entries both become one of these. */
 export interface FhirRequest {
@@ -13,6 +14,20 @@ export interface FhirRequest {
   ifNoneMatch?: string;
   ifModifiedSince?: string;
   prefer?: string;
+  /** The caller's access, from the gate; absent for the server's own work (seed, workers). */
+  access?: AccessContext;
+}
+
+export type AccessAction = 'create' | 'read' | 'vread' | 'history' | 'update' | 'patch' | 'delete' | 'search';
+
+/** What the access gate tells the FHIR layer about one caller. */
+export interface AccessContext {
+  /** Throws an OutcomeError (403, or 404 where existence must not leak) when the interaction is refused. */
+  check(action: AccessAction, resourceType: string, resource?: Resource, patientIds?: readonly string[]): void;
+  /** Per-type filter applied inside the SQL of searches, includes, chains and _has. */
+  policy: AccessPolicy;
+  /** True when no type is filtered (history across resources is then allowed). */
+  unrestricted: boolean;
 }
 
 export interface FhirResponse {

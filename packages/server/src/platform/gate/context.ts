@@ -1,0 +1,59 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { OutcomeError, outcome } from '@sen/fhir';
+import type { AccessFilter } from '@sen/store';
+import type { AccessAction, AccessContext } from '../../fhir/types.ts';
+import { decide, type Principal, SENSITIVE_LABELS } from './gate.ts';
+
+/** What the gate noticed while serving one request, for its audit record. */
+export interface AccessNotes {
+  breakGlass: boolean;
+  purposeOfUse?: string;
+}
+
+/**
+ * Binds the gate to one caller for one request: the FHIR layer calls `check` for every interaction and
+ * applies `policy` inside its SQL. Refusals become OperationOutcomes (403, or 404 where existence must not leak).
+ */
+export function createAccessContext(
+  principal: Principal,
+  now: Date = new Date(),
+): AccessContext & { notes: AccessNotes } {
+  const notes: AccessNotes = { breakGlass: false };
+  const cache = new Map<string, AccessFilter | undefined | 'deny'>();
+  const policy = (type: string): AccessFilter | undefined | 'deny' => {
+    if (cache.has(type)) {
+      return cache.get(type);
+    }
+    const d = decide(principal, { action: 'search', resourceType: type, now });
+    let f: AccessFilter | undefined | 'deny';
+    if (!d.allow) {
+      f = 'deny';
+    } else if (d.filter) {
+      f = {
+        patientIds: d.filter.patientIds,
+        excludeLabels: d.filter.sensitiveOnlyFor
+          ? { codes: [...SENSITIVE_LABELS], unlessPatientIn: d.filter.sensitiveOnlyFor }
+          : undefined,
+      };
+    }
+    cache.set(type, f);
+    return f;
+  };
+  return {
+    notes,
+    policy,
+    unrestricted: principal.kind === 'system',
+    check(action: AccessAction, resourceType: string, resource?: Resource, patientIds?: readonly string[]): void {
+      const d = decide(principal, { action, resourceType, resource, patientIds, now });
+      if (!d.allow) {
+        const code = d.status === 404 ? 'not-found' : 'forbidden';
+        const text = d.status === 404 ? `${resourceType}${resource?.id ? `/${resource.id}` : ''} not found` : d.reason;
+        throw new OutcomeError(d.status, outcome('error', code, text));
+      }
+      notes.purposeOfUse = d.purposeOfUse;
+      if (d.breakGlass) {
+        notes.breakGlass = true;
+      }
+    },
+  };
+}
