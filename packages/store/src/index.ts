@@ -1,8 +1,9 @@
 export { type ChangeEvent, ChangeFeed } from './changes.ts';
 export { emptyIndexRows, extractIndex, type IndexRows } from './indexing.ts';
 export { type MaintenanceOptions, PlannerStatistics } from './maintenance.ts';
-export { type SearchResult, type SearchRow, searchRows } from './search.ts';
+export { type SearchResult, type SearchRow, searchRows, visibleOnly } from './search.ts';
 export {
+  type ConditionalGuard,
   FhirStore,
   type HistoryEntry,
   normalizeTs,
