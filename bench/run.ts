@@ -7,7 +7,8 @@
  * Options: --db-url (PostgreSQL for Sen and the raw baseline; default postgres://postgres@127.0.0.1:5432/sen_bench),
  * --duration 15 --warmup 5 --connections 16, --synthea N (patient bundles of ../shared/testdata/synthea to load, default 5),
  * --only a,b,c (workload letters), --peer name=url[|token] (repeatable: measure other FHIR servers in the same run
- * and print them side by side with Sen).
+ * and print them side by side with Sen), --auth-overhead (also measure Sen with SEN_AUTH=off, to show what
+ * sign-in, the gate and the audit cost).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -30,6 +31,8 @@ const { values: args } = parseArgs({
     synthea: { type: 'string', default: '5' },
     only: { type: 'string' },
     peer: { type: 'string', multiple: true },
+    'auth-overhead': { type: 'boolean', default: false },
+    'client-secret': { type: 'string', default: process.env.SEN_DEMO_CLIENT_SECRET ?? 'sen-demo-secret' },
     port: { type: 'string', default: '8190' },
   },
 });
@@ -182,6 +185,44 @@ async function post(base: string, headers: Record<string, string>, body: unknown
     throw new Error(`setup POST failed: ${r.status} ${text.slice(0, 300)}`);
   }
   return JSON.parse(text);
+}
+
+async function startSen(url: string, port: number, auth: boolean): Promise<{ proc: ChildProcess }> {
+  await resetDatabase(url);
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/server/src/main.ts')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SEN_SEED: 'false',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      SEN_AUTH: auth ? 'on' : 'off',
+      SEN_DEMO_CLIENT_SECRET: args['client-secret'],
+      SEN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitFor(`http://127.0.0.1:${port}/readyz`);
+  return { proc };
+}
+
+/** A system/*.cruds token of the demo client (client_credentials, client_secret_basic). */
+async function demoToken(origin: string): Promise<string> {
+  const res = await fetch(`${origin}/oidc/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`sen-demo:${args['client-secret']}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials&scope=system%2F*.cruds',
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!body.access_token) {
+    throw new Error(`could not get a token from ${origin}/oidc/token (${res.status})`);
+  }
+  return body.access_token;
 }
 
 interface Target {
@@ -356,28 +397,38 @@ async function main(): Promise<void> {
   if (args.token) {
     headers.authorization = `Bearer ${args.token}`;
   }
-  let server: ChildProcess | undefined;
+  const servers: ChildProcess[] = [];
   const targets: Target[] = [];
   if (args['base-url']) {
     targets.push({ name: 'server', base: args['base-url'].replace(/\/$/, ''), headers });
   } else {
-    await resetDatabase(dbUrl);
+    // Sen as `npm start` runs it: sign-in, access gate and audit on; the demo client's token signs every request
     const port = Number(args.port);
-    server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/server/src/main.ts')], {
-      env: {
-        ...process.env,
-        DATABASE_URL: dbUrl,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        SEN_SEED: 'false',
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    const sen = await startSen(dbUrl, port, true);
+    servers.push(sen.proc);
+    const token = await demoToken(`http://127.0.0.1:${port}`);
+    targets.push({
+      name: 'Sen',
+      base: `http://127.0.0.1:${port}/fhir/R4`,
+      headers: { ...headers, authorization: `Bearer ${token}` },
+      pid: sen.proc.pid,
     });
-    await waitFor(`http://127.0.0.1:${port}/readyz`);
-    targets.push({ name: 'Sen', base: `http://127.0.0.1:${port}/fhir/R4`, headers, pid: server.pid });
-    log(`  Sen on PostgreSQL (database ${new URL(dbUrl).pathname.slice(1)}), pid ${server.pid}`);
+    log(
+      `  Sen on PostgreSQL (database ${new URL(dbUrl).pathname.slice(1)}), pid ${sen.proc.pid}, sign-in + gate + audit on`,
+    );
+    if (args['auth-overhead']) {
+      // the same server with SEN_AUTH=off, to measure what the gate and the audit cost
+      const openUrl = new URL(dbUrl);
+      openUrl.pathname = `${openUrl.pathname}_open`;
+      const open = await startSen(openUrl.toString(), port + 10, false);
+      servers.push(open.proc);
+      targets.push({
+        name: 'Sen, no auth',
+        base: `http://127.0.0.1:${port + 10}/fhir/R4`,
+        headers,
+        pid: open.proc.pid,
+      });
+    }
   }
   for (const spec of args.peer ?? []) {
     targets.push(parseTarget(spec));
@@ -388,7 +439,9 @@ async function main(): Promise<void> {
       results.set(t.name, await runTarget(t));
     }
   } finally {
-    server?.kill('SIGTERM');
+    for (const p of servers) {
+      p.kill('SIGTERM');
+    }
   }
   const figures = results.get(targets[0].name) ?? [];
   if (targets.length > 1) {

@@ -10,7 +10,12 @@ describe('splitStatements', () => {
       '/* block; /* nested; */ still comment; */ CREATE INDEX a_x ON a (x);',
       'SELECT 1; SELECT 2',
     ].join('\n');
-    assert.deepEqual(splitStatements(sql), ['CREATE TABLE a (x int)', 'CREATE INDEX a_x ON a (x)', 'SELECT 1', 'SELECT 2']);
+    assert.deepEqual(splitStatements(sql), [
+      'CREATE TABLE a (x int)',
+      'CREATE INDEX a_x ON a (x)',
+      'SELECT 1',
+      'SELECT 2',
+    ]);
   });
 
   it('keeps semicolons and comment markers inside literals and quoted identifiers', () => {
@@ -31,7 +36,9 @@ describe('splitStatements', () => {
       '$$;',
     ].join('\n');
     const tagged = "CREATE FUNCTION g() RETURNS text LANGUAGE sql AS $fn$ SELECT 'a;$$;b' $fn$;";
-    const stmts = splitStatements(`${body}\nCREATE TRIGGER t BEFORE UPDATE ON x FOR EACH ROW EXECUTE FUNCTION f();\n${tagged}`);
+    const stmts = splitStatements(
+      `${body}\nCREATE TRIGGER t BEFORE UPDATE ON x FOR EACH ROW EXECUTE FUNCTION f();\n${tagged}`,
+    );
     assert.equal(stmts.length, 3);
     assert.equal(stmts[0], body.slice(0, -1));
     assert.match(stmts[1], /^CREATE TRIGGER/);

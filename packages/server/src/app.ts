@@ -8,6 +8,8 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { buildCapabilityStatement } from './fhir/capability.ts';
 import { registerFhirRoutes, sendFhir } from './fhir/rest.ts';
 import { FhirRouter } from './fhir/router.ts';
+import { authSecurityBlock } from './platform/oauth/index.ts';
+import { createSecurity, type Security, type SecurityConfig } from './platform/security.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,6 +25,10 @@ export interface AppConfig {
   version?: string;
   /** How often to check whether planner statistics need refreshing (ms; 0 disables). */
   analyzeIntervalMs?: number;
+  /** Where logs go (default stdout); tests capture them to prove no patient data is logged. */
+  logStream?: NodeJS.WritableStream;
+  /** Sign-in, access gate and audit for the API; absent: the API is open (local development only). */
+  security?: Omit<SecurityConfig, 'publicUrl' | 'fhirBase'>;
 }
 
 export interface AppDeps {
@@ -34,6 +40,8 @@ export interface SenApp {
   app: FastifyInstance;
   store: FhirStore;
   router: FhirRouter;
+  /** Present when the API requires sign-in (config.security). */
+  security?: Security;
 }
 
 const WEB_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
@@ -47,10 +55,16 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
   const stats = new PlannerStatistics(db, { intervalMs: config.analyzeIntervalMs });
   const store = new FhirStore(db, { validate: assertValid, baseUrl: fhirBase, onWrite: () => stats.noteWrites() });
   let capability: ReturnType<typeof buildCapabilityStatement> | undefined;
+  let securityBlock: ReturnType<typeof authSecurityBlock> | undefined;
   const router = new FhirRouter(store, {
     baseUrl: fhirBase,
     capabilityStatement: () => {
-      capability ??= buildCapabilityStatement({ baseUrl: fhirBase, version: config.version ?? '0.1.0' });
+      if (!capability) {
+        capability = buildCapabilityStatement({ baseUrl: fhirBase, version: config.version ?? '0.1.0' });
+        if (securityBlock && capability.rest?.[0]) {
+          capability.rest[0].security = securityBlock;
+        }
+      }
       return capability;
     },
   });
@@ -62,7 +76,11 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     logger:
       config.logLevel === 'silent'
         ? false
-        : { level: config.logLevel ?? 'info', redact: ['req.url', 'req.query', 'req.body'] },
+        : {
+            level: config.logLevel ?? 'info',
+            redact: ['req.url', 'req.query', 'req.body'],
+            ...(config.logStream ? { stream: config.logStream } : {}),
+          },
     return503OnClosing: true,
   });
   app.decorateRequest('fhirBase', '');
@@ -97,6 +115,9 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
   app.setErrorHandler((err, req, reply) => {
     const mediaType = 'application/fhir+json';
     if (isOutcomeError(err)) {
+      if (err.status === 401) {
+        reply.header('WWW-Authenticate', 'Bearer realm="Sen", error="invalid_token"');
+      }
       return sendFhir(reply, { status: err.status, body: err.outcome }, mediaType, false);
     }
     const e = err as { statusCode?: number; code?: string; message?: string };
@@ -148,10 +169,16 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     return reply.type('text/html; charset=utf-8').send(html);
   });
 
-  registerFhirRoutes(app, router);
+  let security: Security | undefined;
+  if (config.security) {
+    security = await createSecurity(app, db, { ...config.security, publicUrl: config.publicUrl, fhirBase });
+    securityBlock = authSecurityBlock(security.authServer);
+  }
+  registerFhirRoutes(app, router, '/fhir/R4', security?.fhir);
   app.addHook('onClose', async () => {
     stats.stop();
+    await security?.close();
     await db.close();
   });
-  return { app, store, router };
+  return { app, store, router, security };
 }

@@ -12,6 +12,12 @@ export interface SenConfig {
   seed: boolean;
   logLevel: string;
   sharedDir: string;
+  /** Sign-in, gate and audit on the API (SEN_AUTH=off opens it: demo mode only, never in production). */
+  auth: boolean;
+  /** SEN_SECRET_KEY: 32 random bytes (base64) sealing signing keys and MFA secrets; required in production. */
+  secretKey?: string;
+  /** SEN_DEMO_CLIENT_SECRET: secret of the demo system client `sen-demo` (demo mode only). */
+  demoClientSecret: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
@@ -21,6 +27,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
   }
   const host = env.HOST ?? '0.0.0.0';
   const mode = env.SEN_MODE === 'production' ? 'production' : 'demo';
+  const auth = env.SEN_AUTH !== 'off';
+  if (!auth && mode === 'production') {
+    throw new Error('SEN_AUTH=off is refused in production mode: the API would be open to anyone');
+  }
   return {
     port,
     host,
@@ -32,5 +42,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
     seed: env.SEN_SEED ? env.SEN_SEED !== 'false' : mode === 'demo',
     logLevel: env.LOG_LEVEL ?? 'info',
     sharedDir: resolve(env.SEN_SHARED_DIR ?? '../shared'),
+    auth,
+    secretKey: env.SEN_SECRET_KEY || undefined,
+    demoClientSecret: env.SEN_DEMO_CLIENT_SECRET ?? 'sen-demo-secret',
   };
 }

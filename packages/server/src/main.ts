@@ -14,7 +14,21 @@ const db = await openDb({
   poolSize: config.dbPoolSize,
 });
 const { applied } = await migrate(db);
-const { app, router } = await buildApp({ db, config: { publicUrl: config.publicUrl, logLevel: config.logLevel } });
+const { app, router } = await buildApp({
+  db,
+  config: {
+    publicUrl: config.publicUrl,
+    logLevel: config.logLevel,
+    security: config.auth
+      ? {
+          mode: config.mode,
+          secretKey: config.secretKey,
+          dataDir: config.databaseUrl ? undefined : config.dataDir,
+          demoClientSecret: config.demoClientSecret,
+        }
+      : undefined,
+  },
+});
 if (applied.length > 0) {
   app.log.info({ migrations: applied }, 'database migrated');
 }
@@ -45,5 +59,14 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 await app.listen({ port: config.port, host: config.host });
 const engine = config.databaseUrl ? 'PostgreSQL' : `PGlite (${config.dataDir})`;
 process.stdout.write(
-  `\nSen is running on ${engine}\n  Open ${config.publicUrl}/  ·  FHIR API ${config.publicUrl}/fhir/R4\n\n`,
+  `\nSen is running on ${engine}\n  Open ${config.publicUrl}/  ·  FHIR API ${config.publicUrl}/fhir/R4\n`,
 );
+if (config.auth && config.mode === 'demo') {
+  const secret = config.demoClientSecret === 'sen-demo-secret' ? 'sen-demo-secret' : '<SEN_DEMO_CLIENT_SECRET>';
+  process.stdout.write(
+    `  Demo API token: curl -s -u sen-demo:${secret} -d grant_type=client_credentials -d 'scope=system/*.cruds' ${config.publicUrl}/oidc/token\n`,
+  );
+} else if (!config.auth) {
+  process.stdout.write('  WARNING: SEN_AUTH=off: the API is open to anyone who can reach it.\n');
+}
+process.stdout.write('\n');

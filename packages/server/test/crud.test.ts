@@ -199,7 +199,9 @@ for (const engine of testEngines()) {
 
     it('pretty-prints with _pretty=true', async () => {
       const c = await f('Patient', { method: 'POST', body: patient });
-      const r = await fetch(`${srv.fhir}/Patient/${c.body.id}?_pretty=true`);
+      const r = await fetch(`${srv.fhir}/Patient/${c.body.id}?_pretty=true`, {
+        headers: { authorization: `Bearer ${srv.token}` },
+      });
       const text = await r.text();
       assert.ok(text.includes('\n  "resourceType": "Patient"'));
     });
@@ -298,7 +300,7 @@ for (const engine of testEngines()) {
       assert.equal(t.body.entry.length, 2);
       const next = t.body.link.find((l: { relation: string }) => l.relation === 'next');
       assert.ok(next);
-      const page2 = await fetch(next.url).then((r) => r.json());
+      const page2 = await fetch(next.url, { headers: { authorization: `Bearer ${srv.token}` } }).then((r) => r.json());
       assert.equal(page2.entry.length, 1);
       const sys = await f(`_history?_since=${encodeURIComponent(start)}`);
       assert.equal(sys.body.entry.length, 3);

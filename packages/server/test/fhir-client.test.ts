@@ -11,7 +11,7 @@ for (const engine of testEngines()) {
     let client: Client;
     before(async () => {
       srv = await startTestServer(engine);
-      client = new Client({ baseUrl: srv.fhir });
+      client = new Client({ baseUrl: srv.fhir, bearerToken: srv.token });
     });
     after(async () => {
       await srv.close();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { fhirFetch } from './harness.ts';
+import { clientCredentialsToken, fhirFetch } from './harness.ts';
 
 // The real `npm start` entry point as a child process on embedded PGlite: readiness, durability of
 // committed writes across a hard kill, and a clean exit on SIGTERM.
@@ -19,6 +19,7 @@ function start(dataDir: string, port: number): { proc: ChildProcess; output: () 
     env: {
       ...process.env,
       SEN_DATA_DIR: dataDir,
+      SEN_DEMO_CLIENT_SECRET: 'process-test-secret',
       PORT: String(port),
       HOST: '127.0.0.1',
       SEN_SEED: 'false',
@@ -26,6 +27,7 @@ function start(dataDir: string, port: number): { proc: ChildProcess; output: () 
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(proc);
   proc.stdout?.on('data', (d) => {
     out += d;
   });
@@ -61,11 +63,18 @@ function exited(proc: ChildProcess): Promise<number | null> {
   });
 }
 
+const children: ChildProcess[] = [];
+
 describe('the server process on embedded PGlite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sen-proc-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   const base = `http://127.0.0.1:${port}/fhir/R4`;
   after(() => {
+    for (const c of children) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGKILL');
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -73,17 +82,22 @@ describe('the server process on embedded PGlite', () => {
     const first = start(dir, port);
     await ready(port);
     assert.match(first.output(), new RegExp(`http://localhost:${port}/`));
+    const h = {
+      authorization: `Bearer ${await clientCredentialsToken(`http://127.0.0.1:${port}`, 'system/*.cruds', 'process-test-secret')}`,
+    };
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
       const res = await fhirFetch(base, 'Patient', {
         method: 'POST',
+        headers: h,
         body: { resourceType: 'Patient', name: [{ family: `Bền${i}` }] },
       });
-      assert.equal(res.status, 201);
+      assert.equal(res.status, 201, JSON.stringify(res.body));
       ids.push(res.body.id);
     }
     const tx = await fhirFetch(base, '', {
       method: 'POST',
+      headers: h,
       body: {
         resourceType: 'Bundle',
         type: 'transaction',
@@ -101,11 +115,13 @@ describe('the server process on embedded PGlite', () => {
 
     const second = start(dir, port);
     await ready(port);
+    // the signing keys and the demo secret key survived the restart: the token from before still works
+    assert.equal((await fhirFetch(base, 'Patient?_count=1', { headers: h })).status, 200);
     for (const id of ids) {
-      const r = await fhirFetch(base, `Patient/${id}`);
+      const r = await fhirFetch(base, `Patient/${id}`, { headers: h });
       assert.equal(r.status, 200, `Patient/${id} lost after a crash`);
     }
-    const updated = await fhirFetch(base, `Patient/${ids[0]}`);
+    const updated = await fhirFetch(base, `Patient/${ids[0]}`, { headers: h });
     assert.equal(updated.body.meta.versionId, '2');
     assert.equal(updated.body.gender, 'female');
     second.proc.kill('SIGTERM');

@@ -2,6 +2,10 @@ import { outcomes } from '@sen/fhir';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type FhirRouter, RawJson } from './router.ts';
 import { serialize } from './serialize.ts';
+import type { AuditAction, AuditLog } from '@sen/store';
+import { createAccessContext } from '../platform/gate/context.ts';
+import type { Principal } from '../platform/gate/gate.ts';
+import { searchAuditEvents } from './audit-events.ts';
 import type { FhirRequest, FhirResponse } from './types.ts';
 
 const FHIR_JSON = 'application/fhir+json';
@@ -63,8 +67,58 @@ export function sendFhir(reply: FastifyReply, res: FhirResponse, mediaType: stri
   return reply.send(serialize(body, pretty));
 }
 
+/** Identity and audit for the FHIR routes: who is calling, and where every access is recorded. */
+export interface FhirSecurity {
+  /** Resolves the caller from the request (bearer token); throws a 401 OutcomeError when there is none. */
+  authenticate(req: FastifyRequest): Promise<Principal>;
+  audit: AuditLog;
+}
+
+/** The audited action of a request. */
+export function auditAction(fr: FhirRequest): AuditAction {
+  const segs = fr.path.split('/').filter(Boolean);
+  if (segs.length === 0) {
+    const type = (fr.body as { type?: string } | undefined)?.type;
+    return fr.method === 'POST' ? (type === 'batch' ? 'batch' : 'transaction') : 'search';
+  }
+  if (segs.some((x) => x.startsWith('$'))) {
+    return segs.includes('$everything') ? 'export' : 'operation';
+  }
+  if (segs.includes('_history')) {
+    return segs.length === 4 ? 'vread' : 'history';
+  }
+  switch (fr.method) {
+    case 'POST':
+      return segs[1] === '_search' ? 'search' : 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return segs.length === 2 ? 'read' : 'search';
+  }
+}
+
+function principalWho(p: Principal): { who: string; role: string; client?: string } {
+  switch (p.kind) {
+    case 'staff':
+      return { who: p.practitionerId ? `Practitioner/${p.practitionerId}` : p.accountId, role: p.roles.join(' ') };
+    case 'patient':
+      return { who: `Patient/${p.patientId}`, role: 'patient' };
+    default:
+      return { who: `Device/${p.clientId}`, role: 'system', client: p.clientId };
+  }
+}
+
 /** The FHIR R4 REST API under /fhir/R4: every interaction goes through the HTTP-free router. */
-export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, prefix = '/fhir/R4'): void {
+export function registerFhirRoutes(
+  app: FastifyInstance,
+  router: FhirRouter,
+  prefix = '/fhir/R4',
+  security?: FhirSecurity,
+): void {
   const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const query = parseQuery(req.url);
     const mediaType = negotiate(req, query);
@@ -109,8 +163,59 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, pre
     ) {
       throw outcomes.badRequest('The request has no body');
     }
-    const res = await router.handle(fr);
-    return sendFhir(reply, res, mediaType, pretty);
+    if (!security || (fr.method === 'GET' && fr.path === 'metadata')) {
+      return sendFhir(reply, await router.handle(fr), mediaType, pretty);
+    }
+    // No request reaches patient data without an identity, a policy decision and an audit record.
+    const principal = await security.authenticate(req);
+    const access = createAccessContext(principal);
+    fr.access = access;
+    let res: FhirResponse | undefined;
+    let failure: unknown;
+    try {
+      if (fr.method === 'GET' && (fr.path === 'AuditEvent' || fr.path === 'AuditEvent/_search')) {
+        res = {
+          status: 200,
+          body: await searchAuditEvents(
+            security.audit,
+            principal,
+            access,
+            fr.query,
+            `${req.fhirBase}/${fr.path}${req.url.includes('?') ? `?${req.url.split('?')[1]}` : ''}`,
+          ),
+        };
+      } else {
+        res = await router.handle(fr);
+      }
+    } catch (err) {
+      failure = err;
+    }
+    const status = res?.status ?? (failure as { status?: number })?.status ?? 500;
+    const resourceSegs = fr.path.split('/').filter(Boolean);
+    const patients = access.notes.patientIds;
+    await security.audit.record({
+      action: auditAction(fr),
+      outcome: failure ? (status === 403 || status === 404 ? 'denied' : 'failure') : 'success',
+      ...principalWho(principal),
+      sourceIp: req.ip,
+      patient: patients.length === 1 ? patients[0] : undefined,
+      resourceType: resourceSegs[0],
+      resourceId:
+        resourceSegs[1] && !resourceSegs[1].startsWith('_') && !resourceSegs[1].startsWith('$')
+          ? resourceSegs[1]
+          : undefined,
+      query: fr.query.length > 0 ? new URLSearchParams(fr.query).toString() : undefined,
+      purpose: access.notes.purposeOfUse,
+      detail: {
+        status,
+        ...(patients.length > 1 ? { patients } : {}),
+        ...(access.notes.breakGlass ? { breakGlass: true } : {}),
+      },
+    });
+    if (failure) {
+      throw failure;
+    }
+    return sendFhir(reply, res as FhirResponse, mediaType, pretty);
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: `${prefix}/*`, handler });
   app.route({ method: ['GET', 'POST'], url: prefix, handler });

@@ -8,6 +8,8 @@ import { decide, type Principal, SENSITIVE_LABELS } from './gate.ts';
 export interface AccessNotes {
   breakGlass: boolean;
   purposeOfUse?: string;
+  /** The patients whose records this request touched (from the single-resource checks). */
+  patientIds: string[];
 }
 
 /**
@@ -18,7 +20,7 @@ export function createAccessContext(
   principal: Principal,
   now: Date = new Date(),
 ): AccessContext & { notes: AccessNotes } {
-  const notes: AccessNotes = { breakGlass: false };
+  const notes: AccessNotes = { breakGlass: false, patientIds: [] };
   const cache = new Map<string, AccessFilter | undefined | 'deny'>();
   const policy = (type: string): AccessFilter | undefined | 'deny' => {
     if (cache.has(type)) {
@@ -44,6 +46,11 @@ export function createAccessContext(
     policy,
     unrestricted: principal.kind === 'system',
     check(action: AccessAction, resourceType: string, resource?: Resource, patientIds?: readonly string[]): void {
+      for (const id of patientIds ?? []) {
+        if (!notes.patientIds.includes(id)) {
+          notes.patientIds.push(id); // recorded even when refused: the audit shows whose record was attempted
+        }
+      }
       const d = decide(principal, { action, resourceType, resource, patientIds, now });
       if (!d.allow) {
         const code = d.status === 404 ? 'not-found' : 'forbidden';
