@@ -168,6 +168,15 @@ export class FhirStore {
 
   /** The current version, or 404 / 410. */
   async read(type: string, id: string, q: Queryable = this.db): Promise<StoredVersion> {
+    return this.readWith(type, id, q, false);
+  }
+
+  /** The current version plus the patients whose compartment holds it (one query, for the access gate). */
+  async readWithCompartment(type: string, id: string, q: Queryable = this.db): Promise<StoredVersion & { patientIds: string[] }> {
+    return this.readWith(type, id, q, true) as Promise<StoredVersion & { patientIds: string[] }>;
+  }
+
+  private async readWith(type: string, id: string, q: Queryable, compartment: boolean): Promise<StoredVersion & { patientIds?: string[] }> {
     this.checkType(type);
     const { rows } = await q.query<{
       type: string;
@@ -176,8 +185,11 @@ export class FhirStore {
       last_updated: string;
       deleted: boolean;
       content: string | null;
+      patients?: string[] | null;
     }>(
-      'SELECT type, id, version, last_updated::text AS last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2',
+      compartment
+        ? "SELECT r.type, r.id, r.version, r.last_updated::text AS last_updated, r.deleted, r.content, ARRAY(SELECT c.cid FROM compartment c WHERE c.rid = r.rid AND c.ctype = 'Patient') AS patients FROM resource r WHERE r.type = $1 AND r.id = $2"
+        : 'SELECT type, id, version, last_updated::text AS last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2',
       [type, id],
       { prepare: true },
     );
@@ -189,7 +201,7 @@ export class FhirStore {
     if (s.deleted) {
       throw outcomes.gone(`${type}/${id} was deleted`);
     }
-    return s;
+    return compartment ? { ...s, patientIds: row.patients ?? [] } : s;
   }
 
   async vread(type: string, id: string, versionId: string, q: Queryable = this.db): Promise<StoredVersion> {

@@ -2,7 +2,7 @@ import { outcomes } from '@sen/fhir';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type FhirRouter, RawJson } from './router.ts';
 import { serialize } from './serialize.ts';
-import type { AuditAction, AuditLog } from '@sen/store';
+import type { AuditAction, AuditEntry, AuditLog } from '@sen/store';
 import { createAccessContext } from '../platform/gate/context.ts';
 import type { Principal } from '../platform/gate/gate.ts';
 import { searchAuditEvents } from './audit-events.ts';
@@ -72,6 +72,8 @@ export interface FhirSecurity {
   /** Resolves the caller from the request (bearer token); throws a 401 OutcomeError when there is none. */
   authenticate(req: FastifyRequest): Promise<Principal>;
   audit: AuditLog;
+  /** Where each request's record goes (a group-committing writer over `audit`); the request waits for it. */
+  recorder: { record(entry: AuditEntry): Promise<unknown> };
 }
 
 /** The audited action of a request. */
@@ -193,7 +195,7 @@ export function registerFhirRoutes(
     const status = res?.status ?? (failure as { status?: number })?.status ?? 500;
     const resourceSegs = fr.path.split('/').filter(Boolean);
     const patients = access.notes.patientIds;
-    await security.audit.record({
+    await security.recorder.record({
       action: auditAction(fr),
       outcome: failure ? (status === 403 || status === 404 ? 'denied' : 'failure') : 'success',
       ...principalWho(principal),

@@ -168,9 +168,15 @@ export class FhirRouter {
   }
 
   private async read(type: string, id: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
-    const s = await this.store.read(type, id, q);
+    let s: StoredVersion;
     if (req.access) {
-      req.access.check('read', type, JSON.parse(s.content as string), await this.store.compartmentOf(type, id, q));
+      // one query brings the patients too: the gate decides on them and the audit records whose record this is
+      const withPatients = await this.store.readWithCompartment(type, id, q);
+      const resource = req.access.needsResource ? (JSON.parse(withPatients.content as string) as Resource) : undefined;
+      req.access.check('read', type, resource, withPatients.patientIds);
+      s = withPatients;
+    } else {
+      s = await this.store.read(type, id, q);
     }
     const etag = etagOf(s.version);
     if (req.ifNoneMatch && parseEtag(req.ifNoneMatch) === s.version) {
@@ -478,6 +484,10 @@ export class FhirRouter {
     if (!req.access) {
       return;
     }
+    if (!req.access.needsResource) {
+      req.access.check(action, type);
+      return;
+    }
     const patients = await this.store.compartmentOf(type, id, q);
     let resource: Resource | undefined;
     try {
@@ -491,6 +501,10 @@ export class FhirRouter {
   /** Checks a resource about to be written (its own references decide its patient compartment). */
   guardNew(req: FhirRequest, action: AccessAction, resource: Resource): void {
     if (!req.access) {
+      return;
+    }
+    if (!req.access.needsResource) {
+      req.access.check(action, resource.resourceType);
       return;
     }
     const ids = new Set(extractIndex(resource).compartment.cid);

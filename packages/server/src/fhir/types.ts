@@ -28,6 +28,11 @@ export interface AccessContext {
   policy: AccessPolicy;
   /** True when no type is filtered (history across resources is then allowed). */
   unrestricted: boolean;
+  /**
+   * Whether decisions depend on the resource itself (labels, facility, patient compartment). False for a
+   * system client without a facility: the FHIR layer then skips the compartment lookups.
+   */
+  needsResource: boolean;
 }
 
 export interface FhirResponse {

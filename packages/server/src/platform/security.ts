@@ -3,6 +3,7 @@ import type { Db } from '@sen/db';
 import { outcomes } from '@sen/fhir';
 import { AuditLog } from '@sen/store';
 import type { FhirSecurity } from '../fhir/rest.ts';
+import { AuditBatcher } from './audit-batcher.ts';
 import { StaffAccounts } from './auth/index.ts';
 import type { Principal } from './gate/gate.ts';
 import { parseScopes } from './gate/scopes.ts';
@@ -146,7 +147,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
   const timer = interval > 0 ? setInterval(() => void sealNow(), interval) : undefined;
   timer?.unref();
   return {
-    fhir: { authenticate, audit },
+    fhir: { authenticate, audit, recorder: new AuditBatcher(audit) },
     authServer,
     accounts,
     audit,

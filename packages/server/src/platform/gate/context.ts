@@ -45,6 +45,7 @@ export function createAccessContext(
     notes,
     policy,
     unrestricted: principal.kind === 'system',
+    needsResource: !(principal.kind === 'system' && !principal.facilityId),
     check(action: AccessAction, resourceType: string, resource?: Resource, patientIds?: readonly string[]): void {
       for (const id of patientIds ?? []) {
         if (!notes.patientIds.includes(id)) {
