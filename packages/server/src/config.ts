@@ -18,6 +18,8 @@ export interface SenConfig {
   secretKey?: string;
   /** SEN_DEMO_CLIENT_SECRET: secret of the demo system client `sen-demo` (demo mode only). */
   demoClientSecret: string;
+  /** SEN_AUDIT_SEAL_MS: how often the audit trail is sealed into its hash chain (default 5000 ms). */
+  auditSealMs: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
@@ -45,5 +47,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
     auth,
     secretKey: env.SEN_SECRET_KEY || undefined,
     demoClientSecret: env.SEN_DEMO_CLIENT_SECRET ?? 'sen-demo-secret',
+    auditSealMs: Number(env.SEN_AUDIT_SEAL_MS ?? 5000),
   };
 }

@@ -25,6 +25,7 @@ const { app, router } = await buildApp({
           secretKey: config.secretKey,
           dataDir: config.databaseUrl ? undefined : config.dataDir,
           demoClientSecret: config.demoClientSecret,
+          sealIntervalMs: config.auditSealMs,
         }
       : undefined,
   },

@@ -172,11 +172,20 @@ export class FhirStore {
   }
 
   /** The current version plus the patients whose compartment holds it (one query, for the access gate). */
-  async readWithCompartment(type: string, id: string, q: Queryable = this.db): Promise<StoredVersion & { patientIds: string[] }> {
+  async readWithCompartment(
+    type: string,
+    id: string,
+    q: Queryable = this.db,
+  ): Promise<StoredVersion & { patientIds: string[] }> {
     return this.readWith(type, id, q, true) as Promise<StoredVersion & { patientIds: string[] }>;
   }
 
-  private async readWith(type: string, id: string, q: Queryable, compartment: boolean): Promise<StoredVersion & { patientIds?: string[] }> {
+  private async readWith(
+    type: string,
+    id: string,
+    q: Queryable,
+    compartment: boolean,
+  ): Promise<StoredVersion & { patientIds?: string[] }> {
     this.checkType(type);
     const { rows } = await q.query<{
       type: string;

@@ -89,7 +89,7 @@ export class AuditLog {
       return { seqs: [] };
     }
     const payload = entries.map((e) => ({ ...columnValues(e), detail: e.detail }));
-    const { rows } = await q.query<{ seq: string }>(INSERT_MANY, [JSON.stringify(payload)]);
+    const { rows } = await q.query<{ seq: string }>(INSERT_MANY, [JSON.stringify(payload)], { prepare: true });
     return { seqs: rows.map((r) => r.seq) };
   }
 
