@@ -41,6 +41,25 @@ function nowIso(): string {
   return new Date().toISOString();
 }
 
+/**
+ * The version row and the change event of a write, as CTEs over the written row `r` (parameters already bound:
+ * type, id, version, lastUpdated and the content; no content for a deletion).
+ */
+function versionCtes(
+  t: string,
+  i: string,
+  ver: string,
+  lu: string,
+  action: 'create' | 'update' | 'delete',
+  content: string | undefined,
+): string[] {
+  const deleted = action === 'delete';
+  return [
+    `v AS (INSERT INTO resource_version (rid, type, id, version, last_updated, method, deleted, content) SELECT rid, ${t}, ${i}, ${ver}, ${lu}, '${action}', ${deleted}, ${content ?? 'NULL'} FROM r)`,
+    `e AS (INSERT INTO change_event (rid, type, id, version, action, occurred_at) SELECT rid, ${t}, ${i}, ${ver}, '${action}', ${lu} FROM r)`,
+  ];
+}
+
 /** Puts the server-owned fields in place and the resourceType/id/meta first. */
 function stamp(resource: Resource, id: string, version: number, lastUpdated: string): Resource {
   const { resourceType, id: _id, meta, ...rest } = resource as Resource & Record<string, unknown>;
@@ -146,8 +165,7 @@ export class FhirStore {
     const c = P.add(content);
     const ctes = [
       `r AS (INSERT INTO resource (type, id, version, last_updated, deleted, content) VALUES (${t}, ${i}, 1, ${lu}, false, ${c}) RETURNING rid)`,
-      `v AS (INSERT INTO resource_version (rid, type, id, version, last_updated, method, deleted, content) SELECT rid, ${t}, ${i}, 1, ${lu}, 'create', false, ${c} FROM r)`,
-      `e AS (INSERT INTO change_event (rid, type, id, version, action, occurred_at) SELECT rid, ${t}, ${i}, 1, 'create', ${lu} FROM r)`,
+      ...versionCtes(t, i, '1', lu, 'create', c),
       ...indexInsertCtes(rows, P),
     ];
     try {
@@ -314,8 +332,7 @@ export class FhirStore {
     const pv = P.add(prev);
     const ctes = [
       `r AS (UPDATE resource SET version = ${ver}, last_updated = ${lu}, deleted = false, content = ${c} WHERE type = ${t} AND id = ${i} AND version = ${pv} RETURNING rid)`,
-      `v AS (INSERT INTO resource_version (rid, type, id, version, last_updated, method, deleted, content) SELECT rid, ${t}, ${i}, ${ver}, ${lu}, '${method === 'create' ? 'create' : 'update'}', false, ${c} FROM r)`,
-      `e AS (INSERT INTO change_event (rid, type, id, version, action, occurred_at) SELECT rid, ${t}, ${i}, ${ver}, '${method === 'create' ? 'create' : 'update'}', ${lu} FROM r)`,
+      ...versionCtes(t, i, ver, lu, method === 'create' ? 'create' : 'update', c),
       ...indexDeleteCtes(),
       ...indexInsertCtes(rows, P),
     ];
@@ -370,8 +387,7 @@ export class FhirStore {
       const pv = P.add(prev);
       const ctes = [
         `r AS (UPDATE resource SET version = ${ver}, last_updated = ${lu}, deleted = true, content = NULL WHERE type = ${t} AND id = ${i} AND version = ${pv} RETURNING rid)`,
-        `v AS (INSERT INTO resource_version (rid, type, id, version, last_updated, method, deleted, content) SELECT rid, ${t}, ${i}, ${ver}, ${lu}, 'delete', true, NULL FROM r)`,
-        `e AS (INSERT INTO change_event (rid, type, id, version, action, occurred_at) SELECT rid, ${t}, ${i}, ${ver}, 'delete', ${lu} FROM r)`,
+        ...versionCtes(t, i, ver, lu, 'delete', undefined),
         ...indexDeleteCtes(),
       ];
       const res = await q.query(`WITH ${ctes.join(', ')} SELECT rid FROM r`, P.values, { prepare: true });

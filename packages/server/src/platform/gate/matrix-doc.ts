@@ -1,5 +1,5 @@
 import { matrixRows, RESOURCE_GROUPS, ROLE_MATRIX } from './matrix.ts';
-import { STAFF_ROLE_CODES, STAFF_ROLES } from './roles.ts';
+import { STAFF_ROLE_CODES, STAFF_ROLE_LABELS } from './roles.ts';
 
 /** The permission matrix as a Markdown document for review (docs/access-matrix.md is generated from it). */
 export function renderAccessMatrix(): string {
@@ -11,7 +11,7 @@ export function renderAccessMatrix(): string {
   lines.push('');
   lines.push('## By group');
   lines.push('');
-  lines.push(`| group | ${STAFF_ROLE_CODES.map((r) => `${STAFF_ROLES[r].vi} (${r})`).join(' | ')} |`);
+  lines.push(`| group | ${STAFF_ROLE_CODES.map((r) => `${STAFF_ROLE_LABELS[r].vi} (${r})`).join(' | ')} |`);
   lines.push(`|---|${STAFF_ROLE_CODES.map(() => '---').join('|')}|`);
   for (const g of [...Object.keys(RESOURCE_GROUPS), 'other'] as (keyof typeof RESOURCE_GROUPS | 'other')[]) {
     lines.push(`| ${g} | ${STAFF_ROLE_CODES.map((r) => ROLE_MATRIX[r][g] || '–').join(' | ')} |`);

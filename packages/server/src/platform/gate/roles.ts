@@ -1,5 +1,12 @@
-/** Staff roles of Sen, with their Vietnamese names first. */
-export const STAFF_ROLES = {
+import { STAFF_ROLES, type StaffRole } from '../auth/roles.ts';
+
+export type { StaffRole };
+
+/** The staff roles (one list, in auth/roles.ts), in the order of the access matrix. */
+export const STAFF_ROLE_CODES: readonly StaffRole[] = STAFF_ROLES;
+
+/** How each role is named on screen and in the reviewed matrix: Vietnamese first. */
+export const STAFF_ROLE_LABELS: Record<StaffRole, { vi: string; en: string }> = {
   receptionist: { vi: 'Tiếp đón', en: 'Receptionist' },
   doctor: { vi: 'Bác sĩ', en: 'Doctor' },
   nurse: { vi: 'Điều dưỡng', en: 'Nurse' },
@@ -10,12 +17,4 @@ export const STAFF_ROLES = {
   cashier: { vi: 'Thu ngân', en: 'Cashier' },
   'department-head': { vi: 'Trưởng khoa', en: 'Department head' },
   'facility-admin': { vi: 'Quản trị cơ sở', en: 'Facility administrator' },
-} as const;
-
-export type StaffRole = keyof typeof STAFF_ROLES;
-
-export const STAFF_ROLE_CODES = Object.keys(STAFF_ROLES) as StaffRole[];
-
-export function isStaffRole(v: string): v is StaffRole {
-  return v in STAFF_ROLES;
-}
+};
