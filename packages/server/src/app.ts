@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { buildCapabilityStatement } from './fhir/capability.ts';
 import { registerFhirRoutes, sendFhir } from './fhir/rest.ts';
 import { FhirRouter } from './fhir/router.ts';
+import { registerHardening } from './platform/hardening.ts';
 import { authSecurityBlock } from './platform/oauth/index.ts';
 import { createSecurity, type Security, type SecurityConfig } from './platform/security.ts';
 
@@ -27,6 +28,8 @@ export interface AppConfig {
   analyzeIntervalMs?: number;
   /** Where logs go (default stdout); tests capture them to prove no patient data is logged. */
   logStream?: NodeJS.WritableStream;
+  /** Browser origins allowed to call the API cross-origin (SEN_CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
   /** Sign-in, access gate and audit for the API; absent: the API is open (local development only). */
   security?: Omit<SecurityConfig, 'publicUrl' | 'fhirBase'>;
 }
@@ -83,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
           },
     return503OnClosing: true,
   });
+  registerHardening(app, { publicUrl: config.publicUrl, corsOrigins: config.corsOrigins });
   app.decorateRequest('fhirBase', '');
   app.addHook('onRequest', async (req) => {
     req.fhirBase = fhirBase;

@@ -19,6 +19,7 @@ const { app, router } = await buildApp({
   config: {
     publicUrl: config.publicUrl,
     logLevel: config.logLevel,
+    corsOrigins: config.corsOrigins,
     security: config.auth
       ? {
           mode: config.mode,

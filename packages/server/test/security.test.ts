@@ -164,3 +164,57 @@ describe('no patient data in the logs', () => {
     }
   });
 });
+
+describe('hardening: security headers and strict CORS', () => {
+  it('sends security headers everywhere and CORS headers only to listed origins', async () => {
+    const { db, drop } = await createTestDb('pglite');
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const url = `http://127.0.0.1:${port}`;
+    const sen = await buildApp({
+      db,
+      config: {
+        publicUrl: url,
+        logLevel: 'silent',
+        corsOrigins: ['https://app.benhvien.vn'],
+        security: { mode: 'demo', demoClientSecret: TEST_CLIENT_SECRET, sealIntervalMs: 0 },
+      },
+    });
+    await sen.app.listen({ port, host: '127.0.0.1' });
+    try {
+      const home = await fetch(`${url}/`);
+      assert.equal(home.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(home.headers.get('x-frame-options'), 'DENY');
+      assert.match(home.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+      const token = await clientCredentialsToken(url);
+      const api = await fetch(`${url}/fhir/R4/Patient`, {
+        headers: { authorization: `Bearer ${token}`, origin: 'https://app.benhvien.vn' },
+      });
+      assert.equal(api.status, 200);
+      assert.equal(api.headers.get('cache-control'), 'no-store');
+      assert.equal(api.headers.get('access-control-allow-origin'), 'https://app.benhvien.vn');
+      assert.equal(api.headers.get('access-control-allow-credentials'), null);
+      const other = await fetch(`${url}/fhir/R4/Patient`, {
+        headers: { authorization: `Bearer ${token}`, origin: 'https://evil.example' },
+      });
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
+      const preflight = await fetch(`${url}/fhir/R4/Patient`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.benhvien.vn',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+      assert.equal(preflight.status, 204);
+      assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+      const refused = await fetch(`${url}/fhir/R4/Patient`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+      });
+      assert.equal(refused.status, 403);
+    } finally {
+      await sen.app.close();
+      await drop();
+    }
+  });
+});
