@@ -58,10 +58,13 @@ export async function migrate(db: Db): Promise<{ applied: string[] }> {
 }
 
 /** True when every migration shipped with this build has been applied. */
+let shipped: number | undefined;
+
 export async function migrationsCurrent(db: Db): Promise<boolean> {
-  const migrations = await loadMigrations();
+  // the migrations shipped with this build do not change while it runs: count the files once, not per probe
+  shipped ??= (await loadMigrations()).length;
   const { rows } = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM schema_migrations');
-  return Number(rows[0]?.n ?? 0) >= migrations.length;
+  return Number(rows[0]?.n ?? 0) >= shipped;
 }
 
 /**

@@ -48,6 +48,8 @@ export interface SenApp {
 }
 
 const WEB_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
+/** The placeholder page, read once. */
+let webIndex: string | undefined;
 
 /** Builds the app without listening (tests use app.inject or listen on port 0). */
 export async function buildApp(deps: AppDeps): Promise<SenApp> {
@@ -169,8 +171,8 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     }
   });
   app.get('/', async (_req, reply) => {
-    const html = await readFile(WEB_INDEX, 'utf8');
-    return reply.type('text/html; charset=utf-8').send(html);
+    webIndex ??= await readFile(WEB_INDEX, 'utf8');
+    return reply.type('text/html; charset=utf-8').send(webIndex);
   });
 
   let security: Security | undefined;

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { Engine } from '@sen/db';
 import { createTestDb } from '@sen/db/testing';
-import { buildApp, type SenApp } from '../src/app.ts';
+import { type AppConfig, buildApp, type SenApp } from '../src/app.ts';
 
 export interface TestServer extends SenApp {
   /** e.g. http://127.0.0.1:41234 */
@@ -55,7 +55,10 @@ async function freePort(): Promise<number> {
  * A real Sen server on 127.0.0.1 over a fresh, migrated database of the given engine, with sign-in, gate
  * and audit on (as `npm start` runs it); `auth: false` gives the open API for store-level suites.
  */
-export async function startTestServer(engine: Engine, options: { auth?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  engine: Engine,
+  options: { auth?: boolean; config?: Partial<Omit<AppConfig, 'publicUrl'>> } = {},
+): Promise<TestServer> {
   const { db, drop } = await createTestDb(engine);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -66,6 +69,7 @@ export async function startTestServer(engine: Engine, options: { auth?: boolean 
       publicUrl: url,
       logLevel: 'silent',
       security: auth ? { mode: 'demo', demoClientSecret: TEST_CLIENT_SECRET, sealIntervalMs: 0 } : undefined,
+      ...options.config,
     },
   });
   sen.app.addHook('onClose', async () => {

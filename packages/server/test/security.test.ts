@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createTestDb, testEngines } from '@sen/db/testing';
-import { buildApp } from '../src/app.ts';
+import { testEngines } from '@sen/db/testing';
 import { clientCredentialsToken, fhirFetch, startTestServer, TEST_CLIENT_SECRET, type TestServer } from './harness.ts';
 
 const noAuth = { authorization: '' };
@@ -104,7 +103,6 @@ for (const engine of testEngines()) {
 
 describe('no patient data in the logs', () => {
   it('logs nothing of names, ID numbers or search values through a full API run, errors included', async () => {
-    const { db, drop } = await createTestDb('pglite');
     let logs = '';
     const stream = new Writable({
       write(chunk, _enc, cb) {
@@ -112,18 +110,8 @@ describe('no patient data in the logs', () => {
         cb();
       },
     });
-    const port = 30000 + Math.floor(Math.random() * 20000);
-    const url = `http://127.0.0.1:${port}`;
-    const sen = await buildApp({
-      db,
-      config: {
-        publicUrl: url,
-        logLevel: 'debug',
-        logStream: stream,
-        security: { mode: 'demo', demoClientSecret: TEST_CLIENT_SECRET, sealIntervalMs: 0 },
-      },
-    });
-    await sen.app.listen({ port, host: '127.0.0.1' });
+    const srv = await startTestServer('pglite', { config: { logLevel: 'debug', logStream: stream } });
+    const url = srv.url;
     try {
       const token = await clientCredentialsToken(url);
       const fhir = `${url}/fhir/R4`;
@@ -159,27 +147,15 @@ describe('no patient data in the logs', () => {
       assert.ok(!logs.includes(cccd), 'an ID number reached the logs');
       assert.ok(!logs.includes(token), 'a token reached the logs');
     } finally {
-      await sen.app.close();
-      await drop();
+      await srv.close();
     }
   });
 });
 
 describe('hardening: security headers and strict CORS', () => {
   it('sends security headers everywhere and CORS headers only to listed origins', async () => {
-    const { db, drop } = await createTestDb('pglite');
-    const port = 30000 + Math.floor(Math.random() * 20000);
-    const url = `http://127.0.0.1:${port}`;
-    const sen = await buildApp({
-      db,
-      config: {
-        publicUrl: url,
-        logLevel: 'silent',
-        corsOrigins: ['https://app.benhvien.vn'],
-        security: { mode: 'demo', demoClientSecret: TEST_CLIENT_SECRET, sealIntervalMs: 0 },
-      },
-    });
-    await sen.app.listen({ port, host: '127.0.0.1' });
+    const srv = await startTestServer('pglite', { config: { corsOrigins: ['https://app.benhvien.vn'] } });
+    const url = srv.url;
     try {
       const home = await fetch(`${url}/`);
       assert.equal(home.headers.get('x-content-type-options'), 'nosniff');
@@ -213,8 +189,7 @@ describe('hardening: security headers and strict CORS', () => {
       });
       assert.equal(refused.status, 403);
     } finally {
-      await sen.app.close();
-      await drop();
+      await srv.close();
     }
   });
 });

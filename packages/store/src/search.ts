@@ -303,7 +303,12 @@ export async function visibleOnly<T extends { rid: string; type: string }>(
   }
   const byType = new Map<string, T[]>();
   for (const r of rows) {
-    byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+    const list = byType.get(r.type);
+    if (list) {
+      list.push(r);
+    } else {
+      byType.set(r.type, [r]);
+    }
   }
   const keep = new Set<string>();
   for (const [type, list] of byType) {

@@ -4,6 +4,7 @@ import { classifyDbError, type Db, type Queryable } from '@sen/db';
 import { isResourceType, isValidId, outcomes, parseSearchRequest } from '@sen/fhir';
 import type { AccessPolicy } from './access.ts';
 import { extractIndex } from './indexing.ts';
+import { searchRows } from './search.ts';
 import { SqlParams } from './sql.ts';
 import { indexDeleteCtes, indexInsertCtes } from './write-sql.ts';
 
@@ -67,14 +68,17 @@ function stamp(resource: Resource, id: string, version: number, lastUpdated: str
   return { resourceType, id, meta: newMeta, ...rest } as unknown as Resource;
 }
 
-function toStored(row: {
+/** A row of `resource` or `resource_version` as the read queries select it. */
+interface VersionRow {
   type: string;
   id: string;
   version: number;
   last_updated: string;
   deleted: boolean;
   content: string | null;
-}): StoredVersion {
+}
+
+function toStored(row: VersionRow): StoredVersion {
   return {
     type: row.type,
     id: row.id,
@@ -205,15 +209,7 @@ export class FhirStore {
     compartment: boolean,
   ): Promise<StoredVersion & { patientIds?: string[] }> {
     this.checkType(type);
-    const { rows } = await q.query<{
-      type: string;
-      id: string;
-      version: number;
-      last_updated: string;
-      deleted: boolean;
-      content: string | null;
-      patients?: string[] | null;
-    }>(
+    const { rows } = await q.query<VersionRow & { patients?: string[] | null }>(
       compartment
         ? "SELECT r.type, r.id, r.version, r.last_updated::text AS last_updated, r.deleted, r.content, ARRAY(SELECT c.cid FROM compartment c WHERE c.rid = r.rid AND c.ctype = 'Patient') AS patients FROM resource r WHERE r.type = $1 AND r.id = $2"
         : 'SELECT type, id, version, last_updated::text AS last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2',
@@ -237,14 +233,7 @@ export class FhirStore {
     if (!Number.isInteger(v) || v < 1) {
       throw outcomes.notFound(`${type}/${id}/_history/${versionId} not found`);
     }
-    const { rows } = await q.query<{
-      type: string;
-      id: string;
-      version: number;
-      last_updated: string;
-      deleted: boolean;
-      content: string | null;
-    }>(
+    const { rows } = await q.query<VersionRow>(
       `SELECT v.type, v.id, v.version, v.last_updated::text AS last_updated, v.deleted, v.content
          FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = $3
         WHERE r.type = $1 AND r.id = $2`,
@@ -273,12 +262,7 @@ export class FhirStore {
     }
     const type = resource.resourceType;
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const { rows } = await q.query<{ version: number; deleted: boolean }>(
-        'SELECT version, deleted FROM resource WHERE type = $1 AND id = $2',
-        [type, id],
-        { prepare: true },
-      );
-      const current = rows[0];
+      const current = await this.currentVersion(type, id, q);
       if (!current) {
         if (options.ifMatch !== undefined) {
           throw outcomes.preconditionFailed(`${type}/${id} does not exist (If-Match ${options.ifMatch})`);
@@ -307,6 +291,20 @@ export class FhirStore {
       }
     }
     throw outcomes.conflict(`${type}/${id} is being updated too often; try again`);
+  }
+
+  /** The current version number and deletion flag, or undefined when the id was never written. */
+  private async currentVersion(
+    type: string,
+    id: string,
+    q: Queryable,
+  ): Promise<{ version: number; deleted: boolean } | undefined> {
+    const { rows } = await q.query<{ version: number; deleted: boolean }>(
+      'SELECT version, deleted FROM resource WHERE type = $1 AND id = $2',
+      [type, id],
+      { prepare: true },
+    );
+    return rows[0];
   }
 
   /** Writes version prev+1 if the resource is still at prev; undefined when another writer got there first. */
@@ -359,12 +357,7 @@ export class FhirStore {
   ): Promise<{ deleted: boolean; version?: number }> {
     this.checkType(type);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const { rows } = await q.query<{ version: number; deleted: boolean }>(
-        'SELECT version, deleted FROM resource WHERE type = $1 AND id = $2',
-        [type, id],
-        { prepare: true },
-      );
-      const current = rows[0];
+      const current = await this.currentVersion(type, id, q);
       if (!current || current.deleted) {
         if (options.ifMatch !== undefined) {
           throw outcomes.preconditionFailed(`${type}/${id} does not exist`);
@@ -427,16 +420,7 @@ export class FhirStore {
     }
     const count = Math.min(options.count ?? 20, 1000);
     const where = conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '';
-    const { rows } = await q.query<{
-      seq: string;
-      type: string;
-      id: string;
-      version: number;
-      last_updated: string;
-      deleted: boolean;
-      content: string | null;
-      method: string;
-    }>(
+    const { rows } = await q.query<VersionRow & { seq: string; method: string }>(
       `SELECT v.seq::text AS seq, v.type, v.id, v.version, v.last_updated::text AS last_updated, v.deleted, v.content, v.method
          FROM resource_version v ${where} ORDER BY v.seq DESC LIMIT ${count + 1}`,
       P.values,
@@ -467,7 +451,6 @@ export class FhirStore {
     }
     req.count = limit;
     req.total = 'none';
-    const { searchRows } = await import('./search.ts');
     const res = await searchRows(this, req, q, access);
     return res.rows.map((r) => ({ id: r.id, version: r.version }));
   }

@@ -57,24 +57,18 @@ export async function everything(
   const base = router.options.baseUrl;
   const entries: BundleEntry[] = [];
   const seen = new Set<string>();
-  if (!cursor && (!types || types.includes('Patient'))) {
-    seen.add(`Patient/${id}`);
-    entries.push({
-      fullUrl: `${base}/Patient/${id}`,
-      resource: RAW(patient.content as string) as unknown as Resource,
-      search: { mode: 'match' },
-    });
-  }
-  for (const r of page) {
-    const key = `${r.type}/${r.id}`;
+  const add = (type: string, resourceId: string, content: string, mode: 'match' | 'include'): void => {
+    const key = `${type}/${resourceId}`;
     if (!seen.has(key)) {
       seen.add(key);
-      entries.push({
-        fullUrl: `${base}/${key}`,
-        resource: RAW(r.content) as unknown as Resource,
-        search: { mode: 'match' },
-      });
+      entries.push({ fullUrl: `${base}/${key}`, resource: RAW(content) as unknown as Resource, search: { mode } });
     }
+  };
+  if (!cursor && (!types || types.includes('Patient'))) {
+    add('Patient', id, patient.content as string, 'match');
+  }
+  for (const r of page) {
+    add(r.type, r.id, r.content, 'match');
   }
   // referenced resources outside the compartment (practitioners, organisations, medications, …)
   // (with _type, only those of the listed types)
@@ -86,15 +80,7 @@ export async function everything(
       types ? [page.map((r) => r.rid), types] : [page.map((r) => r.rid)],
     );
     for (const r of await visibleOnly(refs.rows, router.store.db, access)) {
-      const key = `${r.type}/${r.id}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        entries.push({
-          fullUrl: `${base}/${key}`,
-          resource: RAW(r.content) as unknown as Resource,
-          search: { mode: 'include' },
-        });
-      }
+      add(r.type, r.id, r.content, 'include');
     }
   }
   const bundle: Bundle = {

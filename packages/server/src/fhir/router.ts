@@ -247,12 +247,11 @@ export class FhirRouter {
       throw outcomes.badRequest(`The resource id '${resource.id}' does not match the URL id '${id}'`, ['id']);
     }
     if (req.access) {
-      const exists = await this.store.compartmentOf(type, id, q);
-      const current = await this.store.read(type, id, q).catch(() => undefined);
-      if (current) {
-        req.access.check('update', type, JSON.parse(current.content as string), exists);
+      const current = await this.forGate(type, id, q);
+      if (current.resource) {
+        req.access.check('update', type, current.resource, current.patientIds);
       }
-      this.guardNew(req, current ? 'update' : 'create', resource);
+      this.guardNew(req, current.resource ? 'update' : 'create', resource);
     }
     const r = await this.store.update(resource, { ifMatch: parseEtag(req.ifMatch) }, q);
     return written(r.stored, r.created ? 201 : 200, req.prefer, r.created ? 'Created' : 'Updated');
@@ -260,17 +259,8 @@ export class FhirRouter {
 
   private async delete(type: string, id: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
     if (req.access) {
-      const current = await this.store.read(type, id, q).catch(() => undefined);
-      if (current) {
-        req.access.check(
-          'delete',
-          type,
-          JSON.parse(current.content as string),
-          await this.store.compartmentOf(type, id, q),
-        );
-      } else {
-        req.access.check('delete', type);
-      }
+      const current = await this.forGate(type, id, q);
+      req.access.check('delete', type, current.resource, current.resource ? current.patientIds : undefined);
     }
     await this.store.delete(type, id, q, { ifMatch: parseEtag(req.ifMatch) });
     return preferReturn(req.prefer) === 'minimal'
@@ -280,15 +270,8 @@ export class FhirRouter {
 
   private async patch(type: string, id: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
     const run = async (tx: Queryable): Promise<FhirResponse> => {
-      const current = await this.store.read(type, id, tx);
-      if (req.access) {
-        req.access.check(
-          'patch',
-          type,
-          JSON.parse(current.content as string),
-          await this.store.compartmentOf(type, id, tx),
-        );
-      }
+      const current = await this.store.readWithCompartment(type, id, tx);
+      req.access?.check('patch', type, JSON.parse(current.content as string), current.patientIds);
       const ifMatch = parseEtag(req.ifMatch);
       if (ifMatch !== undefined && ifMatch !== current.version) {
         throw outcomes.preconditionFailed(
@@ -488,14 +471,25 @@ export class FhirRouter {
       req.access.check(action, type);
       return;
     }
-    const patients = await this.store.compartmentOf(type, id, q);
-    let resource: Resource | undefined;
+    const current = await this.forGate(type, id, q);
+    req.access.check(action, type, current.resource, current.patientIds);
+  }
+
+  /**
+   * A stored resource and its patients, in one query, for the gate. A deleted or unknown resource has neither
+   * (its compartment rows go with the deletion): the decision then rests on the type alone.
+   */
+  private async forGate(
+    type: string,
+    id: string,
+    q?: Queryable,
+  ): Promise<{ resource?: Resource; patientIds: string[] }> {
     try {
-      resource = JSON.parse((await this.store.read(type, id, q)).content as string) as Resource;
+      const s = await this.store.readWithCompartment(type, id, q);
+      return { resource: JSON.parse(s.content as string) as Resource, patientIds: s.patientIds };
     } catch {
-      resource = undefined; // deleted: decide on the type and the compartment alone
+      return { patientIds: [] };
     }
-    req.access.check(action, type, resource, patients);
   }
 
   /** Checks a resource about to be written (its own references decide its patient compartment). */

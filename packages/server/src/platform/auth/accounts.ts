@@ -469,25 +469,9 @@ export class StaffAccounts {
     const ip = String(input.ip ?? '');
     const challenge = await this.#findChallenge(String(input.mfaToken ?? ''), 'mfa', now);
     const row = challenge ? await this.#row('id = $1', [challenge.accountId]) : undefined;
-    const usernameKey = this.#guard.usernameDigest(row?.username ?? '');
-    const attempt = (outcome: AttemptOutcome, accountId?: string) =>
-      this.#guard.record(now, usernameKey, ip, outcome, accountId);
-
-    if (await this.#guard.rateLimited(now, usernameKey, ip)) {
-      await attempt('rate-limited', row?.id);
-      return { ok: false, reason: 'rate-limited' };
-    }
-    if (!challenge || !row) {
-      await attempt('invalid');
-      return { ok: false, reason: 'invalid' };
-    }
-    if (row.disabled) {
-      await attempt('disabled', row.id);
-      return { ok: false, reason: 'disabled' };
-    }
-    if (!(await this.#guard.reserve(row.id, now))) {
-      await attempt('locked', row.id);
-      return { ok: false, reason: 'locked' };
+    const { attempt, refusal } = await this.#secondStep(now, ip, challenge ? row : undefined, row);
+    if (refusal || !challenge || !row) {
+      return refusal ?? { ok: false, reason: 'invalid' };
     }
     if (!row.mfa_enabled || !(await this.#checkTotp(row, String(input.totp ?? ''), now))) {
       await attempt('mfa-invalid', row.id);
@@ -537,25 +521,15 @@ export class StaffAccounts {
         ? await this.#row('id = $1', [challenge.accountId])
         : undefined
       : await this.#row('id = $1', [input.accountId]);
-    const usernameKey = this.#guard.usernameDigest(row?.username ?? '');
-    const attempt = (outcome: AttemptOutcome, accountId?: string) =>
-      this.#guard.record(now, usernameKey, ip, outcome, accountId);
-
-    if (await this.#guard.rateLimited(now, usernameKey, ip)) {
-      await attempt('rate-limited', row?.id);
-      return { ok: false, reason: 'rate-limited' };
-    }
-    if (!row || !row.mfa_pending_secret) {
-      await attempt('invalid', row?.id);
-      return { ok: false, reason: 'invalid' };
-    }
-    if (row.disabled) {
-      await attempt('disabled', row.id);
-      return { ok: false, reason: 'disabled' };
-    }
-    if (!(await this.#guard.reserve(row.id, now))) {
-      await attempt('locked', row.id);
-      return { ok: false, reason: 'locked' };
+    const { attempt, refusal } = await this.#secondStep(
+      now,
+      ip,
+      row?.mfa_pending_secret ? row : undefined,
+      row,
+      row?.id,
+    );
+    if (refusal || !row?.mfa_pending_secret) {
+      return refusal ?? { ok: false, reason: 'invalid' };
     }
     const secret = this.#box.open(row.mfa_pending_secret, mfaAad(row.id));
     const check = verifyTotp({ secret, code: String(input.code ?? ''), at: now });
@@ -655,6 +629,42 @@ export class StaffAccounts {
       throw new AccountError('invalid-input', 'department ids are non-empty strings');
     }
     return [...new Set(ids)];
+  }
+
+  /**
+   * The checks every second sign-in step shares, in order: rate limit, a usable account (`usable`), not disabled,
+   * not locked (reserving an attempt). Each refusal is recorded; `attempt` records the step's own outcome later.
+   */
+  async #secondStep(
+    now: Date,
+    ip: string,
+    usable: AccountRow | undefined,
+    known: AccountRow | undefined,
+    invalidAccountId?: string,
+  ): Promise<{
+    attempt: (outcome: AttemptOutcome, accountId?: string) => Promise<void>;
+    refusal?: { ok: false; reason: 'invalid' | 'disabled' | 'locked' | 'rate-limited' };
+  }> {
+    const usernameKey = this.#guard.usernameDigest(known?.username ?? '');
+    const attempt = (outcome: AttemptOutcome, accountId?: string): Promise<void> =>
+      this.#guard.record(now, usernameKey, ip, outcome, accountId);
+    if (await this.#guard.rateLimited(now, usernameKey, ip)) {
+      await attempt('rate-limited', known?.id);
+      return { attempt, refusal: { ok: false, reason: 'rate-limited' } };
+    }
+    if (!usable) {
+      await attempt('invalid', invalidAccountId);
+      return { attempt, refusal: { ok: false, reason: 'invalid' } };
+    }
+    if (usable.disabled) {
+      await attempt('disabled', usable.id);
+      return { attempt, refusal: { ok: false, reason: 'disabled' } };
+    }
+    if (!(await this.#guard.reserve(usable.id, now))) {
+      await attempt('locked', usable.id);
+      return { attempt, refusal: { ok: false, reason: 'locked' } };
+    }
+    return { attempt };
   }
 
   async #row(where: string, params: unknown[]): Promise<AccountRow | undefined> {

@@ -104,22 +104,25 @@ export const RESOURCE_GROUPS = {
 
 export type ResourceGroup = keyof typeof RESOURCE_GROUPS | 'other';
 
+/** What a treating doctor may do; the department head's permissions build on it. */
+const DOCTOR: Partial<Record<ResourceGroup, string>> = {
+  patient: 'crus',
+  visit: 'crus',
+  clinical: 'crus',
+  orders: 'crus',
+  results: 'rs',
+  medication: 'crus',
+  documents: 'crus',
+  directory: 'rs',
+  catalog: 'rs',
+  consent: 'crs',
+  billing: 'rs',
+};
+
 /** Role × group → SMART-style interaction letters ('' = nothing). Groups not listed: nothing. */
 export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string>>> = {
   receptionist: { patient: 'crus', visit: 'crus', directory: 'rs', catalog: 'rs', consent: 'crs', billing: 'rs' },
-  doctor: {
-    patient: 'crus',
-    visit: 'crus',
-    clinical: 'crus',
-    orders: 'crus',
-    results: 'rs',
-    medication: 'crus',
-    documents: 'crus',
-    directory: 'rs',
-    catalog: 'rs',
-    consent: 'crs',
-    billing: 'rs',
-  },
+  doctor: DOCTOR,
   nurse: {
     patient: 'rus',
     visit: 'crus',
@@ -178,20 +181,8 @@ export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string
     directory: 'rs',
     catalog: 'rs',
   },
-  'department-head': {
-    patient: 'crus',
-    visit: 'crus',
-    clinical: 'crus',
-    orders: 'crus',
-    results: 'rs',
-    medication: 'crus',
-    documents: 'crus',
-    directory: 'rs',
-    catalog: 'rs',
-    consent: 'crs',
-    billing: 'rs',
-    audit: 'rs',
-  },
+  // a department head is a doctor who also reviews the audit trail (break-the-glass, who looked at what)
+  'department-head': { ...DOCTOR, audit: 'rs' },
   'facility-admin': { directory: 'cruds', catalog: 'cruds', audit: 'rs', consent: 'rs', other: 'rs' },
 };
 
