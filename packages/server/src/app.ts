@@ -65,7 +65,11 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     baseUrl: fhirBase,
     capabilityStatement: () => {
       if (!capability) {
-        capability = buildCapabilityStatement({ baseUrl: fhirBase, version: config.version ?? '0.1.0' });
+        capability = buildCapabilityStatement({
+          baseUrl: fhirBase,
+          version: config.version ?? '0.1.0',
+          operations: router.operations.list(),
+        });
         if (securityBlock && capability.rest?.[0]) {
           capability.rest[0].security = securityBlock;
         }

@@ -1,9 +1,16 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { getResourceTypes, getSearchParams } from '@sen/fhir';
+import type { FhirOperation } from './operations.ts';
 
 export interface CapabilityOptions {
   baseUrl: string;
   version: string;
+  /** The registered operations, listed per resource type and at the system level. */
+  operations?: readonly FhirOperation[];
+}
+
+function opEntry(op: FhirOperation): { name: string; definition: string } {
+  return { name: op.name, definition: op.definitionUrl ?? `http://hl7.org/fhir/OperationDefinition/${op.name}` };
 }
 
 /** A true CapabilityStatement, generated from what the store supports for every R4 resource type. */
@@ -41,11 +48,16 @@ export function buildCapabilityStatement(options: CapabilityOptions): Capability
       searchRevInclude: ['*'],
       searchParam,
     };
+    const ops = (options.operations ?? []).filter((op) => op.resourceTypes.includes(type)).map(opEntry);
     if (type === 'Patient') {
-      r.operation = [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }];
+      ops.unshift({ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' });
+    }
+    if (ops.length > 0) {
+      r.operation = ops;
     }
     return r;
   });
+  const systemOps = (options.operations ?? []).filter((op) => op.levels.includes('system')).map(opEntry);
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -62,6 +74,7 @@ export function buildCapabilityStatement(options: CapabilityOptions): Capability
         mode: 'server',
         resource: resources,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        ...(systemOps.length > 0 ? { operation: systemOps } : {}),
         searchParam: [
           { name: '_id', type: 'token' },
           { name: '_lastUpdated', type: 'date' },

@@ -12,6 +12,7 @@ import {
 import { type ConditionalGuard, extractIndex, type FhirStore, type StoredVersion, searchRows } from '@sen/store';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import { everything } from './everything.ts';
+import { OperationInput, type OperationLevel, OperationRegistry } from './operations.ts';
 import type { AccessAction, FhirRequest, FhirResponse } from './types.ts';
 
 export interface RouterOptions {
@@ -71,6 +72,8 @@ function asResource(body: unknown): Resource {
 export class FhirRouter {
   readonly store: FhirStore;
   readonly options: RouterOptions;
+  /** The `$operations` this router serves besides `Patient/$everything`; capabilities register theirs here. */
+  readonly operations = new OperationRegistry();
 
   constructor(store: FhirStore, options: RouterOptions) {
     this.store = store;
@@ -96,6 +99,9 @@ export class FhirRouter {
     }
     if (a === '_history' && segs.length === 1 && method === 'GET') {
       return this.history(undefined, undefined, req);
+    }
+    if (a.startsWith('$') && segs.length === 1) {
+      return this.invoke('system', a, req, undefined, undefined, q);
     }
     if (!isResourceType(a)) {
       throw outcomes.notFound(`Unknown resource type '${a}'`);
@@ -123,7 +129,10 @@ export class FhirRouter {
       return this.history(a, undefined, req);
     }
     if (b.startsWith('$')) {
-      throw outcomes.notSupported(`Operation ${b} on ${a} is not supported`);
+      if (segs.length !== 2) {
+        throw outcomes.notFound(`No route for ${req.method} ${req.path}`);
+      }
+      return this.invoke('type', b, req, a, undefined, q);
     }
     if (!isValidId(b)) {
       throw outcomes.badRequest(`Invalid resource id '${b}'`);
@@ -158,6 +167,9 @@ export class FhirRouter {
       await this.guardExisting(req, 'read', 'Patient', b, q);
       return { status: 200, body: await everything(this, b, req.query, req.access?.policy) };
     }
+    if (segs.length === 3 && c.startsWith('$')) {
+      return this.invoke('instance', c, req, a, b, q);
+    }
     if (segs.length === 3 && a === 'Patient' && isResourceType(c) && method === 'GET') {
       // compartment search: Patient/123/Observation?…
       await this.store.read('Patient', b, q);
@@ -165,6 +177,37 @@ export class FhirRouter {
       return this.search(c, req.query, req.prefer, q, { compartmentType: 'Patient', compartmentId: b }, req);
     }
     throw outcomes.notFound(`No route for ${req.method} ${req.path}`);
+  }
+
+  /** Calls a registered operation after the gate has allowed its declared access. */
+  private async invoke(
+    level: OperationLevel,
+    name: string,
+    req: FhirRequest,
+    type: string | undefined,
+    id: string | undefined,
+    q?: Queryable,
+  ): Promise<FhirResponse> {
+    const op = this.operations.find(name.slice(1), level, type);
+    const where = level === 'system' ? 'the system level' : level === 'type' ? type : `${type} instances`;
+    if (!op) {
+      throw outcomes.notSupported(`Operation ${name} on ${where} is not supported`);
+    }
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    if (!(op.methods as readonly string[]).includes(method)) {
+      throw outcomes.methodNotAllowed(`Operation ${name} is called with ${op.methods.join(' or ')}, not ${req.method}`);
+    }
+    const input = OperationInput.from(req);
+    if (req.access) {
+      const accessType = op.access.resourceType ?? type;
+      if (level === 'instance' && type && id && accessType === type) {
+        await this.store.read(type, id, q);
+        await this.guardExisting(req, op.access.action, type, id, q);
+      } else if (accessType) {
+        req.access.check(op.access.action, accessType);
+      }
+    }
+    return op.handler({ req, input, resourceType: type, id, q });
   }
 
   private async read(type: string, id: string, req: FhirRequest, q?: Queryable): Promise<FhirResponse> {
