@@ -20,6 +20,8 @@ export interface SenConfig {
   demoClientSecret: string;
   /** SEN_AUDIT_SEAL_MS: how often the audit trail is sealed into its hash chain (default 5000 ms). */
   auditSealMs: number;
+  /** SEN_AUDIT_INFLIGHT: most audit inserts committing at once (default 1: one group commit at a time). */
+  auditInFlight: number;
   /** SEN_CORS_ORIGINS: comma-separated browser origins allowed to call the API cross-origin. */
   corsOrigins: string[];
 }
@@ -50,6 +52,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
     secretKey: env.SEN_SECRET_KEY || undefined,
     demoClientSecret: env.SEN_DEMO_CLIENT_SECRET ?? 'sen-demo-secret',
     auditSealMs: Number(env.SEN_AUDIT_SEAL_MS ?? 5000),
+    auditInFlight: Number(env.SEN_AUDIT_INFLIGHT ?? 1),
     corsOrigins: (env.SEN_CORS_ORIGINS ?? '')
       .split(',')
       .map((s) => s.trim())

@@ -6,7 +6,7 @@ import type { FhirSecurity } from '../fhir/rest.ts';
 import { AuditBatcher } from './audit-batcher.ts';
 import { StaffAccounts } from './auth/index.ts';
 import type { Principal } from './gate/gate.ts';
-import { parseScopes } from './gate/scopes.ts';
+import { parseScopes, type ResourceScope } from './gate/scopes.ts';
 import { type AuthServer, createAuthServer, deriveKey, registerAuthServer, resolveSecretKey } from './oauth/index.ts';
 
 export interface SecurityConfig {
@@ -20,6 +20,8 @@ export interface SecurityConfig {
   demoClientSecret?: string;
   /** How often the audit trail is sealed, ms (default 5 s; 0: only on close). */
   sealIntervalMs?: number;
+  /** Most audit inserts committing at once (default 1). */
+  auditInFlight?: number;
 }
 
 export interface Security {
@@ -102,6 +104,17 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
     return ids;
   };
 
+  // a verified token is remembered (the same frozen scope list each time): parse its scopes once
+  const parsedScopes = new WeakMap<readonly string[], ResourceScope[]>();
+  const scopesOf = (list: readonly string[]): ResourceScope[] => {
+    let parsed = parsedScopes.get(list);
+    if (!parsed) {
+      parsed = parseScopes(list);
+      parsedScopes.set(list, parsed);
+    }
+    return parsed;
+  };
+
   const authenticate = async (req: FastifyRequest): Promise<Principal> => {
     const h = req.headers.authorization;
     const m = typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h) : null;
@@ -109,7 +122,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
       throw outcomes.unauthorized('Sign in first: send an access token (Authorization: Bearer …)');
     }
     const t = await authServer.verifyAccessToken(m[1]);
-    const scopes = parseScopes([...t.scopes]);
+    const scopes = scopesOf(t.scopes);
     const fhirUser = t.fhirUser?.replace(/^.*\/(Practitioner|Patient|RelatedPerson)\//, '$1/');
     if (fhirUser?.startsWith('Practitioner/')) {
       const account = await accounts.findAccount(t.sub);
@@ -147,7 +160,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
   const timer = interval > 0 ? setInterval(() => void sealNow(), interval) : undefined;
   timer?.unref();
   return {
-    fhir: { authenticate, audit, recorder: new AuditBatcher(audit) },
+    fhir: { authenticate, audit, recorder: new AuditBatcher(audit, { maxInFlight: config.auditInFlight }) },
     authServer,
     accounts,
     audit,

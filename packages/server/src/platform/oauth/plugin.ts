@@ -13,11 +13,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Interaction } from 'oidc-provider';
+// the provider's own request-context storage (a plain module without an exports map): see releaseProviderContext
+import providerAls from 'oidc-provider/lib/helpers/als.js';
 import { capabilitySecurity, smartConfiguration } from './discovery.ts';
 import { consentPage, htmlPage, loginPage, PAGE_HEADERS } from './html.ts';
 import type { AuthServer } from './provider.ts';
 
 export { capabilitySecurity, smartConfiguration } from './discovery.ts';
+
+/**
+ * oidc-provider keeps each request's context in an AsyncLocalStorage. On Node 20 an enabled AsyncLocalStorage
+ * installs promise hooks for the whole process, which taxes every promise of every FHIR request long after the
+ * last sign-in. When no provider request is running, its storage is disabled (no context is lost: there is
+ * none); the provider's next request enables it again. Node 22+ keeps contexts without promise hooks.
+ */
+function releaseProviderContext(): void {
+  providerAls.disable();
+}
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'] as const;
 
@@ -30,8 +42,10 @@ export async function registerAuthServer(app: FastifyInstance, server: AuthServe
   const { mountPath } = server;
   const issuerUrl = new URL(server.issuer);
 
+  let oidcInFlight = 0;
   const forward = async (req: FastifyRequest, reply: FastifyReply, url?: string): Promise<void> => {
     reply.hijack();
+    oidcInFlight += 1;
     const raw = req.raw as IncomingMessage & { originalUrl?: string };
     const full = url ?? raw.url ?? '/';
     const rest = full.slice(mountPath.length);
@@ -47,6 +61,11 @@ export async function registerAuthServer(app: FastifyInstance, server: AuthServe
         reply.raw.statusCode = 500;
         reply.raw.setHeader('content-type', 'application/json');
         reply.raw.end(JSON.stringify({ error: 'server_error' }));
+      }
+    } finally {
+      oidcInFlight -= 1;
+      if (oidcInFlight === 0) {
+        releaseProviderContext();
       }
     }
   };
