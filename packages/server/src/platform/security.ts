@@ -6,7 +6,10 @@ import type { FhirSecurity } from '../fhir/rest.ts';
 import { AuditBatcher } from './audit-batcher.ts';
 import { StaffAccounts } from './auth/index.ts';
 import type { Principal } from './gate/gate.ts';
+import { BreakGlassGrants } from './gate/break-glass.ts';
 import { parseScopes } from './gate/scopes.ts';
+import { systemPrincipals } from './gate/system-principal.ts';
+import { type RateLimitConfig, RateLimiter } from './rate-limit.ts';
 import { type AuthServer, createAuthServer, deriveKey, registerAuthServer, resolveSecretKey } from './oauth/index.ts';
 
 export interface SecurityConfig {
@@ -20,6 +23,8 @@ export interface SecurityConfig {
   demoClientSecret?: string;
   /** How often the audit trail is sealed, ms (default 5 s; 0: only on close). */
   sealIntervalMs?: number;
+  /** Requests per minute per user and per system client on the FHIR API (SEN_RATE_LIMIT_*). */
+  rateLimit?: RateLimitConfig;
 }
 
 export interface Security {
@@ -27,6 +32,8 @@ export interface Security {
   authServer: AuthServer;
   accounts: StaffAccounts;
   audit: AuditLog;
+  /** Break-the-glass grants (the gate loads them into the staff Principal). */
+  breakGlass: BreakGlassGrants;
   close(): Promise<void>;
 }
 
@@ -102,6 +109,8 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
     return ids;
   };
 
+  const breakGlass = new BreakGlassGrants(db);
+  const systemPrincipal = systemPrincipals(db, authServer);
   const authenticate = async (req: FastifyRequest): Promise<Principal> => {
     const h = req.headers.authorization;
     const m = typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h) : null;
@@ -125,6 +134,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
         departmentIds: account.departmentIds,
         scopes,
         careTeamPatientIds: await treatedBy(account.practitionerId),
+        breakGlass: await breakGlass.activeFor(account.id),
       };
     }
     const patientId = fhirUser?.startsWith('Patient/') ? fhirUser.slice('Patient/'.length) : t.patient;
@@ -132,7 +142,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
       return { kind: 'patient', accountId: t.sub, patientId, guardianOf: [], scopes };
     }
     if (t.sub === t.clientId) {
-      return { kind: 'system', clientId: t.clientId, scopes };
+      return systemPrincipal(t.clientId, scopes);
     }
     throw outcomes.forbidden('This token names no user, patient or system client Sen knows');
   };
@@ -147,10 +157,11 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
   const timer = interval > 0 ? setInterval(() => void sealNow(), interval) : undefined;
   timer?.unref();
   return {
-    fhir: { authenticate, audit, recorder: new AuditBatcher(audit) },
+    fhir: { authenticate, audit, recorder: new AuditBatcher(audit), rateLimit: new RateLimiter(config.rateLimit) },
     authServer,
     accounts,
     audit,
+    breakGlass,
     async close() {
       if (timer) {
         clearInterval(timer);
