@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Interaction } from 'oidc-provider';
 import { capabilitySecurity, smartConfiguration } from './discovery.ts';
+import { registerCsrf } from './csrf.ts';
 import { consentPage, htmlPage, loginPage, PAGE_HEADERS } from './html.ts';
 import type { AuthServer } from './provider.ts';
 
@@ -103,6 +104,7 @@ function errorPage(reply: FastifyReply, status: number, vi: string, en: string):
 
 function registerInteractions(scope: FastifyInstance, server: AuthServer): void {
   const { mountPath, interactions } = server;
+  registerCsrf(scope, { key: server.csrfKey, origin: new URL(server.issuer).origin });
   if (!scope.hasContentTypeParser('application/x-www-form-urlencoded')) {
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',

@@ -192,6 +192,8 @@ export interface AuthServer {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** For the interaction pages (plugin.ts). */
   readonly interactions: InteractionSupport;
+  /** Key of the interaction forms' CSRF tokens (csrf.ts), derived from the secret key. */
+  readonly csrfKey: Uint8Array;
   close(): Promise<void>;
 }
 
@@ -733,6 +735,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       await callback(req, res);
     },
     interactions,
+    csrfKey: deriveKey(secretKey, 'csrf v1'),
     async close() {
       if (timer) {
         clearInterval(timer);
