@@ -33,7 +33,8 @@ for (const engine of testEngines()) {
     const id: Record<string, string> = {};
     const tokens: Record<string, string> = {};
     const as = (client: string): Record<string, string> => ({ authorization: `Bearer ${tokens[client]}` });
-    const ids = (bundle: any): string[] => (bundle.entry ?? []).map((e: any) => `${e.resource.resourceType}/${e.resource.id}`);
+    const ids = (bundle: any): string[] =>
+      (bundle.entry ?? []).map((e: any) => `${e.resource.resourceType}/${e.resource.id}`);
 
     const backendToken = async (
       clientId: string,
@@ -88,12 +89,21 @@ for (const engine of testEngines()) {
     });
 
     it('refuses a permit Consent without evidence with 422, and stores one with its signed form', async () => {
-      const bare = await fhirFetch(srv.fhir, 'Consent', { method: 'POST', body: consent(id.a, 'treatment-sharing', false) });
+      const bare = await fhirFetch(srv.fhir, 'Consent', {
+        method: 'POST',
+        body: consent(id.a, 'treatment-sharing', false),
+      });
       assert.equal(bare.status, 422);
       assert.equal(bare.body.resourceType, 'OperationOutcome');
       assert.match(bare.body.issue[0].diagnostics, /sourceAttachment or sourceReference/);
-      const withReference = { ...consent(id.a, 'research', false), sourceReference: { reference: 'DocumentReference/x' } };
-      const stored = await fhirFetch(srv.fhir, 'Consent', { method: 'POST', body: { ...withReference, status: 'draft' } });
+      const withReference = {
+        ...consent(id.a, 'research', false),
+        sourceReference: { reference: 'DocumentReference/x' },
+      };
+      const stored = await fhirFetch(srv.fhir, 'Consent', {
+        method: 'POST',
+        body: { ...withReference, status: 'draft' },
+      });
       assert.equal(stored.status, 201, 'a draft (not yet agreed) needs no evidence');
     });
 
@@ -115,7 +125,10 @@ for (const engine of testEngines()) {
     });
 
     it('opens the consenting patient (read, search, $everything) and nobody else', async () => {
-      const created = await fhirFetch(srv.fhir, 'Consent', { method: 'POST', body: consent(id.a, 'treatment-sharing') });
+      const created = await fhirFetch(srv.fhir, 'Consent', {
+        method: 'POST',
+        body: consent(id.a, 'treatment-sharing'),
+      });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       id.consent = created.body.id;
       const read = await fhirFetch(srv.fhir, `Patient/${id.a}`, { headers: as('other') });
