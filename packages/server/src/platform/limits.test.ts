@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { testEngines } from '@sen/db/testing';
-import { fhirFetch, startTestServer, TEST_CLIENT_SECRET, type TestServer } from '../../test/harness.ts';
+import {
+  type FhirResult,
+  fhirFetch,
+  startTestServer,
+  TEST_CLIENT_SECRET,
+  type TestServer,
+} from '../../test/harness.ts';
 
 // Request limits on the FHIR API through real HTTP: per-client token bucket (429) and the body size limit (413).
 for (const engine of testEngines()) {
@@ -34,7 +40,7 @@ for (const engine of testEngines()) {
 
     it('throttles a client past its burst with 429, Retry-After and an OperationOutcome', async () => {
       const statuses: number[] = [];
-      let last: Awaited<ReturnType<typeof fhirFetch>> | undefined;
+      let last: FhirResult | undefined;
       for (let i = 0; i < 7; i++) {
         last = await fhirFetch(srv.fhir, 'Patient?_count=1');
         statuses.push(last.status);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
 import { testEngines } from '@sen/db/testing';
-import { fhirFetch, startTestServer, type TestServer } from '../../../test/harness.ts';
+import { type FhirResult, fhirFetch, startTestServer, type TestServer } from '../../../test/harness.ts';
 import { type StaffLogin, staffLogin } from '../../../test/staff-login.ts';
 
 const HIV = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HIV' };
@@ -28,7 +28,7 @@ for (const engine of testEngines()) {
       });
       return { status: res.status, body: await res.json() };
     };
-    const breakGlass = (who: StaffLogin, parameter: unknown[]): ReturnType<typeof fhirFetch> =>
+    const breakGlass = (who: StaffLogin, parameter: unknown[]): Promise<FhirResult> =>
       fhirFetch(srv.fhir, `Patient/${id.patient}/$break-glass`, {
         method: 'POST',
         headers: as(who),

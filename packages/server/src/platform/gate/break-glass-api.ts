@@ -52,6 +52,27 @@ export function registerBreakGlass(app: FastifyInstance, router: FhirRouter, sec
     // the patient must exist and be of the caller's facility; its labels are what this operation is about
     access: { action: 'search', resourceType: 'Patient' },
     definitionUrl: BREAK_GLASS_OPERATION_URL,
+    definition: {
+      resourceType: 'OperationDefinition',
+      url: BREAK_GLASS_OPERATION_URL,
+      name: 'BreakGlass',
+      title: 'Truy cập khẩn cấp / Break the glass',
+      status: 'active',
+      kind: 'operation',
+      code: 'break-glass',
+      resource: ['Patient'],
+      system: false,
+      type: false,
+      instance: true,
+      affectsState: true,
+      parameter: [
+        { name: 'reason', use: 'in', min: 1, max: '1', type: 'string', documentation: 'At least 10 characters' },
+        { name: 'minutes', use: 'in', min: 0, max: '1', type: 'integer', documentation: 'Default 240, at most 720' },
+        { name: 'grant', use: 'out', min: 1, max: '1', type: 'string' },
+        { name: 'patient', use: 'out', min: 1, max: '1', type: 'Reference' },
+        { name: 'expires', use: 'out', min: 1, max: '1', type: 'instant' },
+      ],
+    },
     async handler({ req, input, id }) {
       const principal = principalOf(req.access);
       if (principal?.kind !== 'staff' || !principal.roles.some((r) => BREAK_GLASS_ROLES.has(r))) {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Consent, Resource } from '@medplum/fhirtypes';
 import { testEngines } from '@sen/db/testing';
-import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { fhirFetch, startTestServer, type TestServer } from '../../../test/harness.ts';
 import { postForm } from '../oauth/test-support.ts';
 import { CONSENT_PURPOSE_SYSTEM, type ConsentPurpose } from './consent.ts';
@@ -56,7 +56,7 @@ for (const engine of testEngines()) {
         .setJti(randomBytes(12).toString('hex'))
         .setIssuedAt()
         .setExpirationTime('4m')
-        .sign(privateKey as KeyLike);
+        .sign(privateKey);
       const res = await postForm(`${srv.url}/oidc/token`, {
         grant_type: 'client_credentials',
         scope: 'system/*.rs',

@@ -24,10 +24,7 @@ export function principalOf(access: AccessContext | undefined): Principal | unde
  * Binds the gate to one caller for one request: the FHIR layer calls `check` for every interaction and
  * applies `policy` inside its SQL. Refusals become OperationOutcomes (403, or 404 where existence must not leak).
  */
-export function createAccessContext(
-  principal: Principal,
-  now: Date = new Date(),
-): BoundAccess {
+export function createAccessContext(principal: Principal, now: Date = new Date()): BoundAccess {
   const notes: AccessNotes = { breakGlass: false, patientIds: [] };
   const cache = new Map<string, AccessFilter | undefined | 'deny'>();
   const policy = (type: string): AccessFilter | undefined | 'deny' => {
