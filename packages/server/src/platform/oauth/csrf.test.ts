@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { testEngines } from '@sen/db/testing';
+import Fastify from 'fastify';
 import { startTestServer, type TestServer } from '../../../test/harness.ts';
+import { registerCsrf } from './csrf.ts';
 import { Browser, pkcePair } from './test-support.ts';
 
 // The sign-in form is a cookie flow: a form posted from another site, or without the page's token, is refused.
@@ -84,3 +86,42 @@ for (const engine of testEngines()) {
     });
   });
 }
+
+describe('CSRF protection of a form page without an interaction', () => {
+  it('binds the token to a cookie of its own and refuses it with another cookie or none', async () => {
+    const app = Fastify({ logger: false });
+    await app.register(async (scope) => {
+      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) =>
+        done(null, body),
+      );
+      registerCsrf(scope, { key: Buffer.alloc(32, 3), origin: 'http://127.0.0.1' });
+      scope.get('/page', async (_req, reply) =>
+        reply.type('text/html; charset=utf-8').send('<form method="post" action="/page"><button>OK</button></form>'),
+      );
+      scope.post('/page', async () => ({ ok: true }));
+    });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const page = await fetch(`${base}/page`);
+      const setCookie = page.headers.getSetCookie().find((c) => c.startsWith('sen_csrf='));
+      assert.ok(setCookie, 'the page sets its CSRF cookie');
+      assert.match(setCookie, /HttpOnly; SameSite=Strict/);
+      const cookie = setCookie.split(';')[0];
+      const token = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1];
+      assert.ok(token);
+      const post = (headers: Record<string, string>, form: Record<string, string>): Promise<Response> =>
+        fetch(`${base}/page`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          body: new URLSearchParams(form).toString(),
+        });
+      assert.equal((await post({ cookie }, { csrf: token })).status, 200);
+      assert.equal((await post({}, { csrf: token })).status, 403, 'without the cookie');
+      const other = `sen_csrf=${'A'.repeat(32)}`;
+      assert.equal((await post({ cookie: other }, { csrf: token })).status, 403, 'with another browser’s cookie');
+      assert.equal((await post({ cookie }, {})).status, 403, 'without the field');
+    } finally {
+      await app.close();
+    }
+  });
+});

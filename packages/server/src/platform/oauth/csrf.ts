@@ -8,13 +8,26 @@
  *   `cross-site`): either refusal is a 403 page and the form is not processed.
  *
  * The fields are added to the HTML as it is sent (an onSend hook of the interaction routes), so forms added to these
- * pages later are covered without each page knowing about it.
+ * pages later are covered without each page knowing about it. A page of this scope without an interaction uid in its
+ * path binds its token to a random `sen_csrf` cookie instead (HttpOnly, SameSite=Strict), set with the page.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { escapeHtml, htmlPage, PAGE_HEADERS } from './html.ts';
 
 export const CSRF_FIELD = 'csrf';
+export const CSRF_COOKIE = 'sen_csrf';
+
+function cookie(req: FastifyRequest, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const v = part.slice(eq + 1).trim();
+      return /^[A-Za-z0-9_-]{16,128}$/.test(v) ? v : undefined;
+    }
+  }
+  return undefined;
+}
 
 export function csrfToken(key: Uint8Array, uid: string): string {
   return createHmac('sha256', key).update(`sen csrf ${uid}`).digest('base64url');
@@ -57,6 +70,15 @@ function refuse(reply: FastifyReply): FastifyReply {
  */
 export function registerCsrf(scope: FastifyInstance, options: { key: Uint8Array; origin: string }): void {
   const uidOf = (req: FastifyRequest): string | undefined => (req.params as { uid?: string } | undefined)?.uid;
+  /** What the token of this request is bound to: the interaction uid, else the browser's CSRF cookie. */
+  const binding = (req: FastifyRequest): string | undefined => {
+    const uid = uidOf(req);
+    if (uid !== undefined) {
+      return uid;
+    }
+    const c = cookie(req, CSRF_COOKIE);
+    return c === undefined ? undefined : `cookie ${c}`;
+  };
 
   scope.addHook('preHandler', async (req, reply) => {
     if (req.method !== 'POST') {
@@ -66,21 +88,27 @@ export function registerCsrf(scope: FastifyInstance, options: { key: Uint8Array;
     if ((origin !== undefined && origin !== options.origin) || req.headers['sec-fetch-site'] === 'cross-site') {
       return refuse(reply);
     }
-    const uid = uidOf(req);
+    const bound = binding(req);
     const sent = formField(req.body, CSRF_FIELD);
-    if (uid === undefined || !sent || !same(sent, csrfToken(options.key, uid))) {
+    if (bound === undefined || !sent || !same(sent, csrfToken(options.key, bound))) {
       return refuse(reply);
     }
     return undefined;
   });
 
   scope.addHook('onSend', async (req, reply, payload) => {
-    const uid = uidOf(req);
     const type = String(reply.getHeader('content-type') ?? '');
-    if (uid === undefined || typeof payload !== 'string' || !type.startsWith('text/html')) {
+    if (typeof payload !== 'string' || !type.startsWith('text/html') || !/<form\b/i.test(payload)) {
       return payload;
     }
-    const field = `<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(csrfToken(options.key, uid))}">`;
+    let bound = binding(req);
+    if (bound === undefined) {
+      const value = randomBytes(24).toString('base64url');
+      const secure = options.origin.startsWith('https:') ? '; Secure' : '';
+      reply.header('set-cookie', `${CSRF_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict${secure}`);
+      bound = `cookie ${value}`;
+    }
+    const field = `<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(csrfToken(options.key, bound))}">`;
     return payload.replace(/<form\b[^>]*\bmethod="post"[^>]*>/gi, (tag) => `${tag}${field}`);
   });
 }
