@@ -159,6 +159,27 @@ describe('access gate: consent-bound clients', () => {
     assert.deepEqual(d, { allow: true, purposeOfUse: 'HRESCH' });
   });
 
+  it('never lets such a client write a Consent (it would open records to itself)', () => {
+    const writer: Principal = {
+      ...(external(['p1']) as Extract<Principal, { kind: 'system' }>),
+      scopes: parseScopes('system/*.cruds'),
+    };
+    const consentOfP1 = { resourceType: 'Consent', id: 'c1', patient: { reference: 'Patient/p1' } } as Resource;
+    for (const action of ['create', 'update', 'delete'] as const) {
+      const d = decide(writer, { action, resourceType: 'Consent', resource: consentOfP1, patientIds: ['p1'], now });
+      assert.equal(d.allow, false, action);
+      assert.match(!d.allow ? d.reason : '', /Consents are recorded by the facility/);
+    }
+    const obsOfP1 = decide(writer, {
+      action: 'create',
+      resourceType: 'Observation',
+      resource: obs('p1'),
+      patientIds: ['p1'],
+      now,
+    });
+    assert.equal(obsOfP1.allow, true, 'other writes about a consenting patient pass');
+  });
+
   it('still applies the client scopes first', () => {
     const narrow: Principal = {
       ...(external(['p1']) as Extract<Principal, { kind: 'system' }>),

@@ -249,6 +249,9 @@ function consentBound(
   if (PUBLIC_TYPES.has(req.resourceType) && !isWrite) {
     return { allow: true, purposeOfUse };
   }
+  if (isWrite && req.resourceType === 'Consent') {
+    return deny(403, 'Consents are recorded by the facility that holds the record, not by the client they open it to');
+  }
   if (interaction === 's') {
     const ids = [...consented];
     return { allow: true, filter: { patientIds: ids, sensitiveOnlyFor: [] }, purposeOfUse };
