@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Resource } from '@medplum/fhirtypes';
 import { fileURLToPath } from 'node:url';
+import type { Resource } from '@medplum/fhirtypes';
 import { type Db, migrationsCurrent } from '@sen/db';
 import { isOutcomeError, loadDefinitions, outcome, warmSearchParams } from '@sen/fhir';
 import { assertValid } from '@sen/fhir/validation.ts';
