@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { Resource } from '@medplum/fhirtypes';
 import { type Db, migrationsCurrent } from '@sen/db';
 import { isOutcomeError, loadDefinitions, outcome, warmSearchParams } from '@sen/fhir';
 import { assertValid } from '@sen/fhir/validation.ts';
@@ -8,6 +9,8 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { buildCapabilityStatement } from './fhir/capability.ts';
 import { registerFhirRoutes, sendFhir } from './fhir/rest.ts';
 import { FhirRouter } from './fhir/router.ts';
+import { registerBreakGlass } from './platform/gate/break-glass-api.ts';
+import { assertConsentEvidence } from './platform/gate/consent.ts';
 import { registerHardening } from './platform/hardening.ts';
 import { authSecurityBlock } from './platform/oauth/index.ts';
 import { createSecurity, type Security, type SecurityConfig } from './platform/security.ts';
@@ -58,7 +61,11 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
   const { db, config } = deps;
   const fhirBase = `${config.publicUrl}/fhir/R4`;
   const stats = new PlannerStatistics(db, { intervalMs: config.analyzeIntervalMs });
-  const store = new FhirStore(db, { validate: assertValid, baseUrl: fhirBase, onWrite: () => stats.noteWrites() });
+  const validate = (r: Resource): void => {
+    assertValid(r);
+    assertConsentEvidence(r); // a permit Consent needs its evidence (never pre-ticked)
+  };
+  const store = new FhirStore(db, { validate, baseUrl: fhirBase, onWrite: () => stats.noteWrites() });
   let capability: ReturnType<typeof buildCapabilityStatement> | undefined;
   let securityBlock: ReturnType<typeof authSecurityBlock> | undefined;
   const router = new FhirRouter(store, {
@@ -185,6 +192,9 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     securityBlock = authSecurityBlock(security.authServer);
   }
   registerFhirRoutes(app, router, '/fhir/R4', security?.fhir);
+  if (security) {
+    registerBreakGlass(app, router, security);
+  }
   app.addHook('onClose', async () => {
     stats.stop();
     await security?.close();

@@ -24,6 +24,20 @@ export interface SenConfig {
   auditInFlight: number;
   /** SEN_CORS_ORIGINS: comma-separated browser origins allowed to call the API cross-origin. */
   corsOrigins: string[];
+  /** SEN_RATE_LIMIT_USER_PER_MINUTE / SEN_RATE_LIMIT_CLIENT_PER_MINUTE / SEN_RATE_LIMIT_BURST_SECONDS. */
+  rateLimit: { userPerMinute?: number; clientPerMinute?: number; burstSeconds?: number };
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') {
+    return undefined;
+  }
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new Error(`${name} must be a positive number, got '${v}'`);
+  }
+  return n;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
@@ -57,5 +71,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    rateLimit: {
+      userPerMinute: positive(env, 'SEN_RATE_LIMIT_USER_PER_MINUTE'),
+      clientPerMinute: positive(env, 'SEN_RATE_LIMIT_CLIENT_PER_MINUTE'),
+      burstSeconds: positive(env, 'SEN_RATE_LIMIT_BURST_SECONDS'),
+    },
   };
 }

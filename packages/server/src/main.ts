@@ -28,6 +28,7 @@ const { app, router } = await buildApp({
           demoClientSecret: config.demoClientSecret,
           sealIntervalMs: config.auditSealMs,
           auditInFlight: config.auditInFlight,
+          rateLimit: config.rateLimit,
         }
       : undefined,
   },

@@ -91,7 +91,7 @@ for (const engine of testEngines()) {
       const patient = cs.body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
       assert.deepEqual(
         patient.operation.map((o: { name: string }) => o.name),
-        ['everything', 'echo-count'],
+        ['everything', 'break-glass', 'echo-count'],
       );
       assert.deepEqual(
         cs.body.rest[0].operation.map((o: { name: string }) => o.name),

@@ -4,6 +4,7 @@ import { type FhirRouter, RawJson } from './router.ts';
 import { serialize } from './serialize.ts';
 import type { AuditAction, AuditEntry, AuditLog } from '@sen/store';
 import { createAccessContext } from '../platform/gate/context.ts';
+import { type RateLimiter, throttledOutcome } from '../platform/rate-limit.ts';
 import type { Principal } from '../platform/gate/gate.ts';
 import { searchAuditEvents } from './audit-events.ts';
 import type { FhirRequest, FhirResponse } from './types.ts';
@@ -74,6 +75,8 @@ export interface FhirSecurity {
   audit: AuditLog;
   /** Where each request's record goes (a group-committing writer over `audit`); the request waits for it. */
   recorder: { record(entry: AuditEntry): Promise<unknown> };
+  /** Token buckets per user and per client; a request over the limit gets 429 with Retry-After. */
+  rateLimit?: RateLimiter;
 }
 
 /** The audited action of a request. */
@@ -170,6 +173,11 @@ export function registerFhirRoutes(
     }
     // No request reaches patient data without an identity, a policy decision and an audit record.
     const principal = await security.authenticate(req);
+    const wait = security.rateLimit?.take(principal) ?? 0;
+    if (wait > 0) {
+      reply.header('Retry-After', String(wait));
+      return sendFhir(reply, { status: 429, body: throttledOutcome(wait) }, mediaType, pretty);
+    }
     const access = createAccessContext(principal);
     fr.access = access;
     let res: FhirResponse | undefined;

@@ -6,7 +6,10 @@ import type { FhirSecurity } from '../fhir/rest.ts';
 import { AuditBatcher } from './audit-batcher.ts';
 import { StaffAccounts } from './auth/index.ts';
 import type { Principal } from './gate/gate.ts';
+import { BreakGlassGrants } from './gate/break-glass.ts';
 import { parseScopes, type ResourceScope } from './gate/scopes.ts';
+import { systemPrincipals } from './gate/system-principal.ts';
+import { type RateLimitConfig, RateLimiter } from './rate-limit.ts';
 import { type AuthServer, createAuthServer, deriveKey, registerAuthServer, resolveSecretKey } from './oauth/index.ts';
 
 export interface SecurityConfig {
@@ -22,6 +25,8 @@ export interface SecurityConfig {
   sealIntervalMs?: number;
   /** Most audit inserts committing at once (default 1). */
   auditInFlight?: number;
+  /** Requests per minute per user and per system client on the FHIR API (SEN_RATE_LIMIT_*). */
+  rateLimit?: RateLimitConfig;
 }
 
 export interface Security {
@@ -29,6 +34,8 @@ export interface Security {
   authServer: AuthServer;
   accounts: StaffAccounts;
   audit: AuditLog;
+  /** Break-the-glass grants (the gate loads them into the staff Principal). */
+  breakGlass: BreakGlassGrants;
   close(): Promise<void>;
 }
 
@@ -115,6 +122,8 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
     return parsed;
   };
 
+  const breakGlass = new BreakGlassGrants(db);
+  const systemPrincipal = systemPrincipals(db, authServer);
   const authenticate = async (req: FastifyRequest): Promise<Principal> => {
     const h = req.headers.authorization;
     const m = typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h) : null;
@@ -138,6 +147,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
         departmentIds: account.departmentIds,
         scopes,
         careTeamPatientIds: await treatedBy(account.practitionerId),
+        breakGlass: await breakGlass.activeFor(account.id),
       };
     }
     const patientId = fhirUser?.startsWith('Patient/') ? fhirUser.slice('Patient/'.length) : t.patient;
@@ -145,7 +155,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
       return { kind: 'patient', accountId: t.sub, patientId, guardianOf: [], scopes };
     }
     if (t.sub === t.clientId) {
-      return { kind: 'system', clientId: t.clientId, scopes };
+      return systemPrincipal(t.clientId, scopes);
     }
     throw outcomes.forbidden('This token names no user, patient or system client Sen knows');
   };
@@ -160,10 +170,16 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
   const timer = interval > 0 ? setInterval(() => void sealNow(), interval) : undefined;
   timer?.unref();
   return {
-    fhir: { authenticate, audit, recorder: new AuditBatcher(audit, { maxInFlight: config.auditInFlight }) },
+    fhir: {
+      authenticate,
+      audit,
+      recorder: new AuditBatcher(audit, { maxInFlight: config.auditInFlight }),
+      rateLimit: new RateLimiter(config.rateLimit),
+    },
     authServer,
     accounts,
     audit,
+    breakGlass,
     async close() {
       if (timer) {
         clearInterval(timer);

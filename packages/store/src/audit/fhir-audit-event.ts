@@ -61,6 +61,7 @@ function classify(row: AuditRow): { type: Coding; subtype?: Coding; verb: Verb }
     case 'logout':
       return { type: dcm('110114', 'User Authentication'), subtype: dcm('110123', 'Logout'), verb: 'E' };
     case 'break-glass':
+    case 'break-glass-review':
       return { type: dcm('110113', 'Security Alert'), verb: 'E' };
     default:
       return { type: REST, verb: 'E' };

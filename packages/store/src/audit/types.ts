@@ -1,6 +1,6 @@
 /** What an audit record says. The storage columns are in packages/db/migrations/0003_audit.sql. */
 
-/** The audited actions: the FHIR interactions plus sign-in, export, print and break-the-glass. */
+/** The audited actions: the FHIR interactions plus sign-in, export, print, break-the-glass and its review. */
 export const AUDIT_ACTIONS = [
   'read',
   'vread',
@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   'logout',
   'login-failed',
   'break-glass',
+  'break-glass-review',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -12,14 +12,19 @@ export interface AccessNotes {
   patientIds: string[];
 }
 
+/** The gate bound to one caller: what the FHIR layer sees, plus the caller (for operations that act as them). */
+export type BoundAccess = AccessContext & { notes: AccessNotes; readonly principal: Principal };
+
+/** The caller of a request whose access was bound here (undefined for the server's own work). */
+export function principalOf(access: AccessContext | undefined): Principal | undefined {
+  return (access as Partial<BoundAccess> | undefined)?.principal;
+}
+
 /**
  * Binds the gate to one caller for one request: the FHIR layer calls `check` for every interaction and
  * applies `policy` inside its SQL. Refusals become OperationOutcomes (403, or 404 where existence must not leak).
  */
-export function createAccessContext(
-  principal: Principal,
-  now: Date = new Date(),
-): AccessContext & { notes: AccessNotes } {
+export function createAccessContext(principal: Principal, now: Date = new Date()): BoundAccess {
   const notes: AccessNotes = { breakGlass: false, patientIds: [] };
   const cache = new Map<string, AccessFilter | undefined | 'deny'>();
   const policy = (type: string): AccessFilter | undefined | 'deny' => {
@@ -41,11 +46,13 @@ export function createAccessContext(
     cache.set(type, f);
     return f;
   };
+  const consentBound = principal.kind === 'system' && principal.consentPurpose !== undefined;
   return {
     notes,
+    principal,
     policy,
-    unrestricted: principal.kind === 'system',
-    needsResource: !(principal.kind === 'system' && !principal.facilityId),
+    unrestricted: principal.kind === 'system' && !consentBound,
+    needsResource: !(principal.kind === 'system' && !principal.facilityId && !consentBound),
     check(action: AccessAction, resourceType: string, resource?: Resource, patientIds?: readonly string[]): void {
       for (const id of patientIds ?? []) {
         if (!notes.patientIds.includes(id)) {

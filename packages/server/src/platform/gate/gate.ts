@@ -1,6 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { type Interaction, roleAllows } from './matrix.ts';
 import type { StaffRole } from './roles.ts';
+import type { ConsentPurpose } from './consent.ts';
 import { type ResourceScope, scopesAllow } from './scopes.ts';
 
 /** Who is asking: a staff member, a patient (or guardian), or another system. */
@@ -26,7 +27,20 @@ export type Principal =
       guardianOf: readonly string[];
       scopes: readonly ResourceScope[];
     }
-  | { kind: 'system'; clientId: string; facilityId?: string; scopes: readonly ResourceScope[] };
+  | {
+      kind: 'system';
+      clientId: string;
+      /** The facility the client belongs to (an own-facility client sees only that facility's resources). */
+      facilityId?: string;
+      scopes: readonly ResourceScope[];
+      /**
+       * Set for a client of another facility ('treatment-sharing') or a research client ('research'): it sees a
+       * patient's data only with that patient's active consent for this purpose.
+       */
+      consentPurpose?: ConsentPurpose;
+      /** The patients who consent to `consentPurpose` now (loaded per request from the Consent resources). */
+      consentedPatientIds?: ReadonlySet<string>;
+    };
 
 export interface BreakGlassGrant {
   patientId: string;
@@ -62,7 +76,7 @@ export type Decision =
       allow: true;
       filter?: SearchFilter;
       breakGlass?: boolean;
-      purposeOfUse: 'TREAT' | 'ETREAT' | 'PATRQT' | 'SYSADMIN' | 'HOPERAT';
+      purposeOfUse: 'TREAT' | 'ETREAT' | 'PATRQT' | 'SYSADMIN' | 'HOPERAT' | 'HRESCH';
     }
   | { allow: false; status: 403 | 404; reason: string };
 
@@ -146,6 +160,9 @@ export function decide(principal: Principal, req: AccessRequest): Decision {
       if (!scopesAllow(principal.scopes, 'system', req.resourceType, interaction)) {
         return deny(403, `The client's scopes do not allow ${req.action} on ${req.resourceType}`);
       }
+      if (principal.consentPurpose) {
+        return consentBound(principal, req, patientIds);
+      }
       if (principal.facilityId && !sameFacility(req.resource, principal.facilityId)) {
         return deny(404, 'Not found');
       }
@@ -214,6 +231,44 @@ export function decide(principal: Principal, req: AccessRequest): Decision {
     default:
       return deny(403, 'Unknown principal');
   }
+}
+
+/**
+ * A client of another facility, or a research client: the directory is open (as to patients), everything else only
+ * for patients who consent to the client's purpose, never sensitive records, and searches filtered to those patients.
+ */
+function consentBound(
+  principal: Extract<Principal, { kind: 'system' }>,
+  req: AccessRequest,
+  patientIds: readonly string[],
+): Decision {
+  const purposeOfUse = principal.consentPurpose === 'research' ? 'HRESCH' : 'TREAT';
+  const consented = principal.consentedPatientIds ?? new Set<string>();
+  const interaction = INTERACTION[req.action];
+  const isWrite = interaction === 'c' || interaction === 'u' || interaction === 'd';
+  if (PUBLIC_TYPES.has(req.resourceType) && !isWrite) {
+    return { allow: true, purposeOfUse };
+  }
+  if (isWrite && req.resourceType === 'Consent') {
+    return deny(403, 'Consents are recorded by the facility that holds the record, not by the client they open it to');
+  }
+  if (interaction === 's') {
+    const ids = [...consented];
+    return { allow: true, filter: { patientIds: ids, sensitiveOnlyFor: [] }, purposeOfUse };
+  }
+  const own = req.resourceType === 'Patient' && req.resource?.id !== undefined ? [req.resource.id] : [];
+  const about = [...own, ...patientIds];
+  if (about.length === 0 || !about.every((id) => consented.has(id))) {
+    const what = principal.consentPurpose === 'research' ? 'research' : 'treatment-sharing';
+    return deny(
+      403,
+      `Người bệnh chưa đồng ý (${what}). / The patient has not given an active ${what} consent for this client`,
+    );
+  }
+  if (isSensitive(req.resource)) {
+    return deny(403, 'This record is restricted to the treating team');
+  }
+  return { allow: true, purposeOfUse };
 }
 
 function sameFacility(resource: Resource | undefined, facilityId: string): boolean {

@@ -16,6 +16,7 @@ import type { Interaction } from 'oidc-provider';
 // the provider's own request-context storage (a plain module without an exports map): see releaseProviderContext
 import providerAls from 'oidc-provider/lib/helpers/als.js';
 import { capabilitySecurity, smartConfiguration } from './discovery.ts';
+import { registerCsrf } from './csrf.ts';
 import { consentPage, htmlPage, loginPage, PAGE_HEADERS } from './html.ts';
 import type { AuthServer } from './provider.ts';
 
@@ -122,6 +123,7 @@ function errorPage(reply: FastifyReply, status: number, vi: string, en: string):
 
 function registerInteractions(scope: FastifyInstance, server: AuthServer): void {
   const { mountPath, interactions } = server;
+  registerCsrf(scope, { key: server.csrfKey, origin: new URL(server.issuer).origin });
   if (!scope.hasContentTypeParser('application/x-www-form-urlencoded')) {
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',

@@ -25,6 +25,7 @@ import Provider, {
 } from 'oidc-provider';
 import { parseEncryptionKey, SecretBox } from '../auth/secret-box.ts';
 import { createAdapter, deleteAccountGrants, purgeExpired } from './adapter.ts';
+import { SEN_CLIENT_PROPERTIES, senClientMetadata, validateSenClientProperty } from './client-facility.ts';
 import { ROUTES } from './discovery.ts';
 import { escapeHtml, htmlPage } from './html.ts';
 import {
@@ -134,6 +135,12 @@ export interface BackendClientRegistration {
   /** The SMART scopes the client may be granted, e.g. 'system/*.rs' or 'system/Patient.rs system/Observation.rs'. */
   scope: string;
   clientName?: string;
+  /** The facility the client belongs to (FHIR Organization.id); with `external`, another facility's system. */
+  facilityId?: string;
+  /** A system of another facility: it reads a patient's data only with their treatment-sharing consent. */
+  external?: boolean;
+  /** 'research': the client sees only patients with an active research consent. */
+  purpose?: 'research';
 }
 
 export interface AppClientRegistration {
@@ -185,6 +192,8 @@ export interface AuthServer {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** For the interaction pages (plugin.ts). */
   readonly interactions: InteractionSupport;
+  /** Key of the interaction forms' CSRF tokens (csrf.ts), derived from the secret key. */
+  readonly csrfKey: Uint8Array;
   close(): Promise<void>;
 }
 
@@ -310,8 +319,9 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     },
     claims: { openid: ['sub'], fhirUser: ['fhirUser'] },
     extraClientMetadata: {
-      properties: ['smart_scope'],
+      properties: ['smart_scope', ...SEN_CLIENT_PROPERTIES],
       validator(_ctx, key, value) {
+        validateSenClientProperty(key, value);
         if (key === 'smart_scope' && value !== undefined) {
           if (typeof value !== 'string') {
             throw new errors.InvalidClientMetadata('smart_scope must be a space-separated string');
@@ -688,6 +698,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         redirect_uris: [],
         ...(client.jwks ? { jwks: client.jwks } : { jwks_uri: client.jwksUri }),
         smart_scope: client.scope,
+        ...senClientMetadata(client),
       });
     },
     async registerAppClient(client) {
@@ -724,6 +735,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       await callback(req, res);
     },
     interactions,
+    csrfKey: deriveKey(secretKey, 'csrf v1'),
     async close() {
       if (timer) {
         clearInterval(timer);

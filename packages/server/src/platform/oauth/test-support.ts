@@ -99,6 +99,8 @@ export function jwtHeader(token: string): Record<string, unknown> {
 /** A browser enough for the code flow: cookies by path, no automatic redirects. */
 export class Browser {
   #cookies = new Map<string, { value: string; path: string }>();
+  /** The hidden CSRF field of the last page shown: posted with the next form, as a browser submits it. */
+  #csrf: string | undefined;
 
   cookieHeader(url: string): string {
     const path = new URL(url).pathname;
@@ -117,7 +119,8 @@ export class Browser {
     let body: string | undefined;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(init.form).toString();
+      const form = this.#csrf && !('csrf' in init.form) ? { ...init.form, csrf: this.#csrf } : init.form;
+      body = new URLSearchParams(form).toString();
     }
     const res = await fetch(url, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
@@ -144,6 +147,11 @@ export class Browser {
       } else {
         this.#cookies.set(name, { value, path });
       }
+    }
+    if ((res.headers.get('content-type') ?? '').startsWith('text/html') && res.status !== 204 && res.status !== 304) {
+      const text = await res.text();
+      this.#csrf = /name="csrf" value="([^"]+)"/.exec(text)?.[1] ?? this.#csrf;
+      return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
     }
     return res;
   }
