@@ -22,6 +22,11 @@ export interface SenConfig {
   auditSealMs: number;
   /** SEN_CORS_ORIGINS: comma-separated browser origins allowed to call the API cross-origin. */
   corsOrigins: string[];
+  /**
+   * SEN_NATIONAL_ID_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _CLAIM: patient sign-in through an external OpenID Connect
+   * identity provider keyed on the 12-digit personal ID number (VNeID-like); absent without an issuer.
+   */
+  nationalId?: { issuer: string; clientId: string; clientSecret: string; claim: string };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
@@ -34,6 +39,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
   const auth = env.SEN_AUTH !== 'off';
   if (!auth && mode === 'production') {
     throw new Error('SEN_AUTH=off is refused in production mode: the API would be open to anyone');
+  }
+  let nationalId: SenConfig['nationalId'];
+  if (env.SEN_NATIONAL_ID_ISSUER) {
+    const clientId = env.SEN_NATIONAL_ID_CLIENT_ID ?? '';
+    const clientSecret = env.SEN_NATIONAL_ID_CLIENT_SECRET ?? '';
+    if (!clientId || !clientSecret) {
+      throw new Error('SEN_NATIONAL_ID_ISSUER needs SEN_NATIONAL_ID_CLIENT_ID and SEN_NATIONAL_ID_CLIENT_SECRET');
+    }
+    nationalId = {
+      issuer: env.SEN_NATIONAL_ID_ISSUER,
+      clientId,
+      clientSecret,
+      claim: env.SEN_NATIONAL_ID_CLAIM || 'sub',
+    };
   }
   return {
     port,
@@ -54,5 +73,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    nationalId,
   };
 }

@@ -27,6 +27,7 @@ const { app, router } = await buildApp({
           dataDir: config.databaseUrl ? undefined : config.dataDir,
           demoClientSecret: config.demoClientSecret,
           sealIntervalMs: config.auditSealMs,
+          nationalId: config.nationalId,
         }
       : undefined,
   },

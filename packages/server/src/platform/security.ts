@@ -8,6 +8,8 @@ import { StaffAccounts } from './auth/index.ts';
 import type { Principal } from './gate/gate.ts';
 import { parseScopes } from './gate/scopes.ts';
 import { type AuthServer, createAuthServer, deriveKey, registerAuthServer, resolveSecretKey } from './oauth/index.ts';
+import type { NationalIdConfig } from './oauth/national-id.ts';
+import { createPatientSignIn, type PatientSignIn } from './patient-sign-in.ts';
 
 export interface SecurityConfig {
   mode: 'demo' | 'production';
@@ -20,12 +22,18 @@ export interface SecurityConfig {
   demoClientSecret?: string;
   /** How often the audit trail is sealed, ms (default 5 s; 0: only on close). */
   sealIntervalMs?: number;
+  /** Patient sign-in through the external national-ID identity provider (SEN_NATIONAL_ID_*). */
+  nationalId?: NationalIdConfig;
+  /** How often guardian links look for RelatedPerson changes, ms (default 2000; 0: only on patients.guardians.poll()). */
+  guardianPollMs?: number;
 }
 
 export interface Security {
   fhir: FhirSecurity;
   authServer: AuthServer;
   accounts: StaffAccounts;
+  /** Patient accounts, guardian links and the national-ID sign-in. */
+  patients: PatientSignIn;
   audit: AuditLog;
   close(): Promise<void>;
 }
@@ -49,6 +57,16 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
   const secret = await resolveSecretKey({ mode: config.mode, value: config.secretKey, dataDir: config.dataDir });
   const accounts = new StaffAccounts({ db, encryptionKey: deriveKey(secret, 'staff-accounts') });
   const audit = new AuditLog(db);
+  const patients = createPatientSignIn({
+    db,
+    secret,
+    audit,
+    mode: config.mode,
+    issuer: `${config.publicUrl}/oidc`,
+    nationalId: config.nationalId,
+    guardianPollMs: config.guardianPollMs,
+    onError: (err) => app.log.warn({ errName: err.name }, 'guardian links refresh failed'),
+  });
   const authServer = await createAuthServer({
     db,
     issuer: `${config.publicUrl}/oidc`,
@@ -58,6 +76,10 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
     dataDir: config.dataDir,
     demoClientSecret: config.mode === 'demo' ? config.demoClientSecret : undefined,
     findAccount: async (id) => {
+      const patient = await patients.findAccount(id);
+      if (patient) {
+        return patient;
+      }
       const a = await accounts.findAccount(id);
       if (!a || a.disabled) {
         return undefined;
@@ -81,7 +103,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
     },
     logger: { warn: (o, m) => app.log.warn(o, m), error: (o, m) => app.log.error(o, m) },
   });
-  await registerAuthServer(app, authServer);
+  await registerAuthServer(app, authServer, { externalSignIn: patients.externalSignIn });
 
   // who a clinician is treating: patients of encounters, care teams and episodes naming them (cached briefly)
   const careTeams = new Map<string, { at: number; ids: Set<string> }>();
@@ -127,6 +149,10 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
         careTeamPatientIds: await treatedBy(account.practitionerId),
       };
     }
+    const patient = await patients.principal(t, scopes);
+    if (patient) {
+      return patient;
+    }
     const patientId = fhirUser?.startsWith('Patient/') ? fhirUser.slice('Patient/'.length) : t.patient;
     if (patientId) {
       return { kind: 'patient', accountId: t.sub, patientId, guardianOf: [], scopes };
@@ -150,11 +176,13 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
     fhir: { authenticate, audit, recorder: new AuditBatcher(audit) },
     authServer,
     accounts,
+    patients,
     audit,
     async close() {
       if (timer) {
         clearInterval(timer);
       }
+      patients.close();
       await sealNow();
       await authServer.close();
     },
