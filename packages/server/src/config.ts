@@ -26,6 +26,11 @@ export interface SenConfig {
   corsOrigins: string[];
   /** SEN_RATE_LIMIT_USER_PER_MINUTE / SEN_RATE_LIMIT_CLIENT_PER_MINUTE / SEN_RATE_LIMIT_BURST_SECONDS. */
   rateLimit: { userPerMinute?: number; clientPerMinute?: number; burstSeconds?: number };
+  /**
+   * SEN_NATIONAL_ID_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _CLAIM: patient sign-in through an external OpenID Connect
+   * identity provider keyed on the 12-digit personal ID number (VNeID-like); absent without an issuer.
+   */
+  nationalId?: { issuer: string; clientId: string; clientSecret: string; claim: string };
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -50,6 +55,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
   const auth = env.SEN_AUTH !== 'off';
   if (!auth && mode === 'production') {
     throw new Error('SEN_AUTH=off is refused in production mode: the API would be open to anyone');
+  }
+  let nationalId: SenConfig['nationalId'];
+  if (env.SEN_NATIONAL_ID_ISSUER) {
+    const clientId = env.SEN_NATIONAL_ID_CLIENT_ID ?? '';
+    const clientSecret = env.SEN_NATIONAL_ID_CLIENT_SECRET ?? '';
+    if (!clientId || !clientSecret) {
+      throw new Error('SEN_NATIONAL_ID_ISSUER needs SEN_NATIONAL_ID_CLIENT_ID and SEN_NATIONAL_ID_CLIENT_SECRET');
+    }
+    nationalId = {
+      issuer: env.SEN_NATIONAL_ID_ISSUER,
+      clientId,
+      clientSecret,
+      claim: env.SEN_NATIONAL_ID_CLAIM || 'sub',
+    };
   }
   return {
     port,
@@ -76,5 +95,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
       clientPerMinute: positive(env, 'SEN_RATE_LIMIT_CLIENT_PER_MINUTE'),
       burstSeconds: positive(env, 'SEN_RATE_LIMIT_BURST_SECONDS'),
     },
+    nationalId,
   };
 }

@@ -29,6 +29,7 @@ const { app, router } = await buildApp({
           sealIntervalMs: config.auditSealMs,
           auditInFlight: config.auditInFlight,
           rateLimit: config.rateLimit,
+          nationalId: config.nationalId,
         }
       : undefined,
   },

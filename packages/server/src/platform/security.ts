@@ -11,6 +11,8 @@ import { parseScopes, type ResourceScope } from './gate/scopes.ts';
 import { systemPrincipals } from './gate/system-principal.ts';
 import { type RateLimitConfig, RateLimiter } from './rate-limit.ts';
 import { type AuthServer, createAuthServer, deriveKey, registerAuthServer, resolveSecretKey } from './oauth/index.ts';
+import type { NationalIdConfig } from './oauth/national-id.ts';
+import { createPatientSignIn, type PatientSignIn } from './patient-sign-in.ts';
 
 export interface SecurityConfig {
   mode: 'demo' | 'production';
@@ -27,12 +29,18 @@ export interface SecurityConfig {
   auditInFlight?: number;
   /** Requests per minute per user and per system client on the FHIR API (SEN_RATE_LIMIT_*). */
   rateLimit?: RateLimitConfig;
+  /** Patient sign-in through the external national-ID identity provider (SEN_NATIONAL_ID_*). */
+  nationalId?: NationalIdConfig;
+  /** How often guardian links look for RelatedPerson changes, ms (default 2000; 0: only on patients.guardians.poll()). */
+  guardianPollMs?: number;
 }
 
 export interface Security {
   fhir: FhirSecurity;
   authServer: AuthServer;
   accounts: StaffAccounts;
+  /** Patient accounts, guardian links and the national-ID sign-in. */
+  patients: PatientSignIn;
   audit: AuditLog;
   /** Break-the-glass grants (the gate loads them into the staff Principal). */
   breakGlass: BreakGlassGrants;
@@ -58,6 +66,16 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
   const secret = await resolveSecretKey({ mode: config.mode, value: config.secretKey, dataDir: config.dataDir });
   const accounts = new StaffAccounts({ db, encryptionKey: deriveKey(secret, 'staff-accounts') });
   const audit = new AuditLog(db);
+  const patients = createPatientSignIn({
+    db,
+    secret,
+    audit,
+    mode: config.mode,
+    issuer: `${config.publicUrl}/oidc`,
+    nationalId: config.nationalId,
+    guardianPollMs: config.guardianPollMs,
+    onError: (err) => app.log.warn({ errName: err.name }, 'guardian links refresh failed'),
+  });
   const authServer = await createAuthServer({
     db,
     issuer: `${config.publicUrl}/oidc`,
@@ -67,6 +85,10 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
     dataDir: config.dataDir,
     demoClientSecret: config.mode === 'demo' ? config.demoClientSecret : undefined,
     findAccount: async (id) => {
+      const patient = await patients.findAccount(id);
+      if (patient) {
+        return patient;
+      }
       const a = await accounts.findAccount(id);
       if (!a || a.disabled) {
         return undefined;
@@ -90,7 +112,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
     },
     logger: { warn: (o, m) => app.log.warn(o, m), error: (o, m) => app.log.error(o, m) },
   });
-  await registerAuthServer(app, authServer);
+  await registerAuthServer(app, authServer, { externalSignIn: patients.externalSignIn });
 
   // who a clinician is treating: patients of encounters, care teams and episodes naming them (cached briefly)
   const careTeams = new Map<string, { at: number; ids: Set<string> }>();
@@ -150,6 +172,10 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
         breakGlass: await breakGlass.activeFor(account.id),
       };
     }
+    const patient = await patients.principal(t, scopes);
+    if (patient) {
+      return patient;
+    }
     const patientId = fhirUser?.startsWith('Patient/') ? fhirUser.slice('Patient/'.length) : t.patient;
     if (patientId) {
       return { kind: 'patient', accountId: t.sub, patientId, guardianOf: [], scopes };
@@ -178,12 +204,14 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
     },
     authServer,
     accounts,
+    patients,
     audit,
     breakGlass,
     async close() {
       if (timer) {
         clearInterval(timer);
       }
+      patients.close();
       await sealNow();
       await authServer.close();
     },

@@ -16,7 +16,8 @@ h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.75rem 0 .25rem;f
 input{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem;border:1px solid #9aa5b1;border-radius:4px}
 button{margin-top:1rem;padding:.55rem 1rem;font-size:1rem;border:0;border-radius:4px;background:#0b6e4f;color:#fff}
 button.secondary{background:#e4e7eb;color:#1b2733}.error{color:#b00020;margin:.5rem 0}.en{color:#52606d;font-size:.85em}
-ul{padding-left:1.2rem}code{font-size:.85em}`;
+ul{padding-left:1.2rem}code{font-size:.85em}
+a.button{display:block;margin-top:1.25rem;padding:.55rem 1rem;border-radius:4px;background:#1f4e8c;color:#fff;text-align:center;text-decoration:none}`;
 
 /** Security headers for the interaction pages. No form-action: the flow redirects to the client's redirect URI. */
 export const PAGE_HEADERS: Record<string, string> = {
@@ -49,10 +50,15 @@ export interface LoginPageOptions {
   error?: string;
   /** Sign-in not configured on this server. */
   unavailable?: boolean;
+  /** Another way to sign in (e.g. the national-ID identity provider): a button below the form. */
+  external?: { href: string; vi: string; en: string };
 }
 
 export function loginPage(o: LoginPageOptions): string {
   const error = o.error ? `<p class="error" role="alert">${escapeHtml(o.error)}</p>` : '';
+  const external = o.external
+    ? `\n<a class="button" href="${escapeHtml(o.external.href)}">${escapeHtml(o.external.vi)} <span class="en">/ ${escapeHtml(o.external.en)}</span></a>`
+    : '';
   if (o.unavailable) {
     return htmlPage(
       'Đăng nhập / Sign in',
@@ -74,7 +80,7 @@ ${error}
 <label for="totp">Mã xác thực 6 số (nếu có) <span class="en">/ Authenticator code (if enabled)</span></label>
 <input id="totp" name="totp" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code">
 <button type="submit">Đăng nhập <span class="en">/ Sign in</span></button>
-</form>`,
+</form>${external}`,
   );
 }
 

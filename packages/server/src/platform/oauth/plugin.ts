@@ -17,7 +17,7 @@ import type { Interaction } from 'oidc-provider';
 import providerAls from 'oidc-provider/lib/helpers/als.js';
 import { capabilitySecurity, smartConfiguration } from './discovery.ts';
 import { registerCsrf } from './csrf.ts';
-import { consentPage, htmlPage, loginPage, PAGE_HEADERS } from './html.ts';
+import { consentPage, htmlPage, loginPage, type LoginPageOptions, PAGE_HEADERS } from './html.ts';
 import type { AuthServer } from './provider.ts';
 
 export { capabilitySecurity, smartConfiguration } from './discovery.ts';
@@ -39,7 +39,26 @@ export function authSecurityBlock(server: AuthServer): ReturnType<typeof capabil
   return capabilitySecurity(server.issuer);
 }
 
-export async function registerAuthServer(app: FastifyInstance, server: AuthServer): Promise<void> {
+/**
+ * Another way to sign in at the authorization server (e.g. the national-ID identity provider, national-id.ts): a
+ * button on the sign-in page and the routes behind it, which finish the interaction with a login result.
+ */
+export interface ExternalSignIn {
+  label: { vi: string; en: string };
+  /** The path the sign-in page's button opens for one interaction. */
+  startPath(uid: string): string;
+  register(scope: FastifyInstance, server: AuthServer): void;
+}
+
+export interface AuthServerMountOptions {
+  externalSignIn?: ExternalSignIn;
+}
+
+export async function registerAuthServer(
+  app: FastifyInstance,
+  server: AuthServer,
+  options: AuthServerMountOptions = {},
+): Promise<void> {
   const { mountPath } = server;
   const issuerUrl = new URL(server.issuer);
 
@@ -91,7 +110,7 @@ export async function registerAuthServer(app: FastifyInstance, server: AuthServe
     app.get(`${fhirPath}/.well-known/smart-configuration`, sendSmart);
   }
 
-  await app.register(async (scope) => registerInteractions(scope, server));
+  await app.register(async (scope) => registerInteractions(scope, server, options.externalSignIn));
 }
 
 type Form = Record<string, string>;
@@ -121,9 +140,12 @@ function errorPage(reply: FastifyReply, status: number, vi: string, en: string):
   );
 }
 
-function registerInteractions(scope: FastifyInstance, server: AuthServer): void {
+function registerInteractions(scope: FastifyInstance, server: AuthServer, external?: ExternalSignIn): void {
   const { mountPath, interactions } = server;
   registerCsrf(scope, { key: server.csrfKey, origin: new URL(server.issuer).origin });
+  external?.register(scope, server);
+  const externalLink = (uid: string): LoginPageOptions['external'] =>
+    external ? { href: external.startPath(uid), ...external.label } : undefined;
   if (!scope.hasContentTypeParser('application/x-www-form-urlencoded')) {
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',
@@ -174,11 +196,12 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer): void 
     if (interaction.prompt.name === 'login') {
       return sendPage(
         reply,
-        interactions.authenticate ? 200 : 503,
+        interactions.authenticate || external ? 200 : 503,
         loginPage({
           action: `${base(uid)}/login`,
           clientName: await clientName(interaction),
-          unavailable: !interactions.authenticate,
+          unavailable: !interactions.authenticate && !external,
+          external: externalLink(uid),
         }),
       );
     }
@@ -235,7 +258,11 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer): void 
       clientId: String(interaction.params.client_id),
     });
     if ('error' in result) {
-      return sendPage(reply, 401, loginPage({ action, clientName: name, username, error: result.error }));
+      return sendPage(
+        reply,
+        401,
+        loginPage({ action, clientName: name, username, error: result.error, external: externalLink(interaction.uid) }),
+      );
     }
     const to = await server.provider.interactionResult(
       req.raw,
