@@ -22,12 +22,17 @@ export default tseslint.config(
     },
   },
   {
+    // the web app runs in the browser
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.test.ts', '**/test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
     // Only @sen/db touches a database driver.
-    files: ['packages/**/*.ts'],
+    files: ['packages/**/*.{ts,tsx}'],
     ignores: ['packages/db/**'],
     rules: {
       'no-restricted-imports': [

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Runs every test file (packages/*/src/**/*.test.ts and packages/*/test/**/*.test.ts) with node:test.
+// Runs every test file (packages/*/src/**/*.test.ts, packages/*/test/**/*.test.ts and the browser journeys
+// packages/e2e/journeys/*.journey.ts, which skip with a notice when Chromium is missing) with node:test.
 // Storage and API suites run on PGlite always and on PostgreSQL too when TEST_DATABASE_URL is set.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const filter = process.argv.slice(2);
+// `--journeys-only` (npm run e2e): the browser journeys alone; otherwise every test, journeys included
+const journeysOnly = process.argv.includes('--journeys-only');
+const withJourneys = true;
+const filter = process.argv.slice(2).filter((a) => a !== '--journeys-only');
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -16,7 +20,7 @@ function walk(dir, out) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) {
       walk(p, out);
-    } else if (name.endsWith('.test.ts')) {
+    } else if (name.endsWith('.test.ts') || (name.endsWith('.journey.ts') && withJourneys)) {
       out.push(p);
     }
   }
@@ -24,6 +28,9 @@ function walk(dir, out) {
 }
 
 let files = walk(join(root, 'packages'), []).sort();
+if (journeysOnly) {
+  files = files.filter((f) => f.endsWith('.journey.ts'));
+}
 if (filter.length > 0) {
   files = files.filter((f) => filter.some((x) => f.includes(x)));
 }

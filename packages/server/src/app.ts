@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { Resource } from '@medplum/fhirtypes';
 import { type Db, migrationsCurrent } from '@sen/db';
 import { isOutcomeError, loadDefinitions, outcome, warmSearchParams } from '@sen/fhir';
@@ -14,6 +12,7 @@ import { assertConsentEvidence } from './platform/gate/consent.ts';
 import { registerHardening } from './platform/hardening.ts';
 import { authSecurityBlock } from './platform/oauth/index.ts';
 import { createSecurity, type Security, type SecurityConfig } from './platform/security.ts';
+import { registerWebApp, WEB_DIST } from './platform/web.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +32,8 @@ export interface AppConfig {
   logStream?: NodeJS.WritableStream;
   /** Browser origins allowed to call the API cross-origin (SEN_CORS_ORIGINS); none by default. */
   corsOrigins?: readonly string[];
+  /** Where the built web app is (default packages/web/dist). */
+  webDist?: string;
   /** Sign-in, access gate and audit for the API; absent: the API is open (local development only). */
   security?: Omit<SecurityConfig, 'publicUrl' | 'fhirBase'>;
 }
@@ -49,10 +50,6 @@ export interface SenApp {
   /** Present when the API requires sign-in (config.security). */
   security?: Security;
 }
-
-const WEB_INDEX = fileURLToPath(new URL('../../web/index.html', import.meta.url));
-/** The placeholder page, read once. */
-let webIndex: string | undefined;
 
 /** Builds the app without listening (tests use app.inject or listen on port 0). */
 export async function buildApp(deps: AppDeps): Promise<SenApp> {
@@ -160,14 +157,18 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
       false,
     );
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendFhir(
+  const web = await registerWebApp(app, config.webDist ?? WEB_DIST);
+  app.setNotFoundHandler(async (req, reply) => {
+    if (await web.fallback(req, reply)) {
+      return reply;
+    }
+    return sendFhir(
       reply,
       { status: 404, body: outcome('error', 'not-found', `No route for ${req.method} ${req.url.split('?')[0]}`) },
       'application/fhir+json',
       false,
-    ),
-  );
+    );
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
@@ -180,10 +181,6 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     } catch {
       return reply.code(503).send({ status: 'database unreachable' });
     }
-  });
-  app.get('/', async (_req, reply) => {
-    webIndex ??= await readFile(WEB_INDEX, 'utf8');
-    return reply.type('text/html; charset=utf-8').send(webIndex);
   });
 
   let security: Security | undefined;

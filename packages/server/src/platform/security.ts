@@ -58,6 +58,13 @@ const LOGIN_MESSAGES: Record<string, string> = {
     'Vai trò này bắt buộc xác thực hai lớp: hãy đăng ký ứng dụng xác thực với quản trị viên. / This role requires two-factor authentication: enrol an authenticator first.',
 };
 
+/** Where Sen's web app runs: the public URL, and in demo mode the Vite dev server too. */
+export const WEB_DEV_ORIGIN = 'http://localhost:5173';
+function webOrigins(config: SecurityConfig): string[] {
+  const own = new URL(config.publicUrl).origin;
+  return config.mode === 'demo' && own !== WEB_DEV_ORIGIN ? [own, WEB_DEV_ORIGIN] : [own];
+}
+
 /**
  * Identity for Sen: the OpenID Connect / SMART authorization server, staff accounts, the tamper-evident audit
  * trail, and the bridge from a bearer token to the gate's Principal.
@@ -84,6 +91,9 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
     secretKey: secret,
     dataDir: config.dataDir,
     demoClientSecret: config.mode === 'demo' ? config.demoClientSecret : undefined,
+    // the web app at the public URL; in demo mode also its dev server (npm run dev, Vite on port 5173)
+    webRedirectUris: webOrigins(config).map((o) => `${o}/`),
+    webPostLogoutRedirectUris: webOrigins(config).map((o) => `${o}/`),
     findAccount: async (id) => {
       const patient = await patients.findAccount(id);
       if (patient) {

@@ -15,7 +15,7 @@ main{max-width:24rem;margin:0 auto;background:#fff;border-radius:8px;padding:1.5
 h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.75rem 0 .25rem;font-size:.9rem}
 input{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem;border:1px solid #9aa5b1;border-radius:4px}
 button{margin-top:1rem;padding:.55rem 1rem;font-size:1rem;border:0;border-radius:4px;background:#0b6e4f;color:#fff}
-button.secondary{background:#e4e7eb;color:#1b2733}.error{color:#b00020;margin:.5rem 0}.en{color:#52606d;font-size:.85em}
+button.secondary{background:#e4e7eb;color:#1b2733}.error{color:#b00020;margin:.5rem 0}.en{color:#52606d;font-size:.85em}button .en,a.button .en{color:inherit;opacity:.9}
 ul{padding-left:1.2rem}code{font-size:.85em}
 a.button{display:block;margin-top:1.25rem;padding:.55rem 1rem;border-radius:4px;background:#1f4e8c;color:#fff;text-align:center;text-decoration:none}`;
 
@@ -101,5 +101,30 @@ export function consentPage(o: ConsentPageOptions): string {
 <ul>${items}</ul>
 <form method="post" action="${escapeHtml(o.confirmAction)}"><button type="submit">Cho phép <span class="en">/ Allow</span></button></form>
 <form method="post" action="${escapeHtml(o.abortAction)}"><button type="submit" class="secondary">Từ chối <span class="en">/ Deny</span></button></form>`,
+  );
+}
+
+/**
+ * The end-of-session page (RP-initiated logout): `form` is the provider's hidden form (with its own anti-forgery
+ * field); the buttons submit it.
+ */
+export function logoutPage(form: string, clientName?: string): string {
+  return htmlPage(
+    'Đăng xuất / Sign out',
+    `<h1>Đăng xuất <span class="en">/ Sign out</span></h1>
+<p>Kết thúc phiên làm việc của bạn${clientName ? ` tại <strong>${escapeHtml(clientName)}</strong>` : ''} trên máy này?</p>
+<p class="en">End your session on this computer?</p>
+${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Đăng xuất <span class="en">/ Sign out</span></button>
+<button type="submit" form="op.logoutForm" class="secondary">Ở lại <span class="en">/ Stay signed in</span></button>`,
+  );
+}
+
+export function loggedOutPage(): string {
+  return htmlPage(
+    'Đã đăng xuất / Signed out',
+    `<h1>Đã đăng xuất <span class="en">/ Signed out</span></h1>
+<p>Bạn đã đăng xuất khỏi Sen. Hãy đóng trình duyệt nếu dùng máy chung.</p>
+<p class="en">You are signed out of Sen. Close the browser on a shared computer.</p>`,
   );
 }

@@ -27,7 +27,7 @@ import { parseEncryptionKey, SecretBox } from '../auth/secret-box.ts';
 import { createAdapter, deleteAccountGrants, purgeExpired } from './adapter.ts';
 import { SEN_CLIENT_PROPERTIES, senClientMetadata, validateSenClientProperty } from './client-facility.ts';
 import { ROUTES } from './discovery.ts';
-import { escapeHtml, htmlPage } from './html.ts';
+import { escapeHtml, htmlPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './html.ts';
 import {
   DEFAULT_KEY_RETENTION_SECONDS,
   deriveKey,
@@ -363,7 +363,19 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       },
       userinfo: { enabled: false },
       dPoP: { enabled: false }, // verifyAccessToken checks bearer tokens only
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.set(PAGE_HEADERS);
+          ctx.body = logoutPage(form, ctx.oidc.client?.clientName);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.set(PAGE_HEADERS);
+          ctx.body = loggedOutPage();
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: async (_ctx, _client, oneOf) => oneOf ?? fhirBase,
