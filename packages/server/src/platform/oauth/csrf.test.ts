@@ -74,6 +74,25 @@ for (const engine of testEngines()) {
         { 'sec-fetch-site': 'cross-site' },
       );
       assert.equal(fetchMeta.status, 403);
+      // Origin: null (a page with Referrer-Policy: no-referrer) counts only when the browser says same-origin
+      const nullOrigin = await post(
+        { username: 'bs.an', password: 'whatever-password', csrf: token },
+        { origin: 'null', 'sec-fetch-site': 'cross-site' },
+      );
+      assert.equal(nullOrigin.status, 403);
+      const nullNoSite = await post(
+        { username: 'bs.an', password: 'whatever-password', csrf: token },
+        { origin: 'null' },
+      );
+      assert.equal(nullNoSite.status, 403);
+    });
+
+    it('processes a same-origin post that a browser sends with Origin: null (the pages send no referrer)', async () => {
+      const res = await post(
+        { username: 'bs.an', password: 'whatever-password', csrf: token },
+        { origin: 'null', 'sec-fetch-site': 'same-origin' },
+      );
+      assert.equal(res.status, 401);
     });
 
     it('processes the form posted from its own page (here: a wrong password, 401)', async () => {

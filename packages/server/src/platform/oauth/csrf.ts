@@ -85,7 +85,11 @@ export function registerCsrf(scope: FastifyInstance, options: { key: Uint8Array;
       return undefined;
     }
     const origin = req.headers.origin;
-    if ((origin !== undefined && origin !== options.origin) || req.headers['sec-fetch-site'] === 'cross-site') {
+    const site = req.headers['sec-fetch-site'];
+    // the pages send `Referrer-Policy: no-referrer`, so a browser posts their forms with `Origin: null`; that is
+    // accepted only when the browser itself says the post came from this origin
+    const foreign = origin === 'null' ? site !== 'same-origin' : origin !== undefined && origin !== options.origin;
+    if (foreign || site === 'cross-site') {
       return refuse(reply);
     }
     const bound = binding(req);
