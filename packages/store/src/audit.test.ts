@@ -13,6 +13,7 @@ import {
   toFhirAuditEvent,
   verifyAuditChain,
 } from './audit/index.ts';
+import { contentHash, type RawAuditRow, rowColumns } from './audit/canonical.ts';
 
 const sample = (i: number, extra: Partial<AuditEntry> = {}): AuditEntry => ({
   action: 'read',
@@ -124,6 +125,28 @@ eachEngine('store: tamper-evident audit', (h) => {
     assert.equal(res.unsealed, 0);
     assert.deepEqual(res.head, sealed.head);
     assert.deepEqual((await log.verify({ anchor: { pos: sealed.head!.pos, hash: sealed.head!.hash } })).ok, true);
+  });
+
+  it('seals in the database exactly what the TypeScript verifier hashes: quotes, control characters, Vietnamese, emoji, nested JSON', async () => {
+    const log = new AuditLog(h.db());
+    const tricky = 'Nguyễn "Văn" \\ Đức\n\t\u0001\u001f\u007f / \u2028 ✓ 😀';
+    const { seq } = await log.record(
+      sample(9, {
+        who: tricky,
+        query: `name=${tricky}&_count=5`,
+        breakGlassReason: tricky,
+        detail: { note: tricky, list: [1, 2.5, null, true], nested: { 'khóa "x"': 'giá trị' } },
+      }),
+    );
+    await sealAll(log, h.db());
+    const res = await log.verify();
+    assert.equal(res.ok, true, JSON.stringify(res));
+    const { rows } = await h.db().query<RawAuditRow & { content: string }>(
+      `SELECT ${rowColumns('e')}, encode(s.content_hash, 'hex') AS content
+         FROM audit_event e JOIN audit_seal s ON s.seq = e.seq WHERE e.seq = $1`,
+      [seq],
+    );
+    assert.equal(rows[0].content, contentHash(rows[0]));
   });
 
   it('stores every field and reads it back; search filters by patient, user, action, time; pages newest first', async () => {

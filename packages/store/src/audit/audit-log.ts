@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '@sen/db';
-import { chainHash, contentHash, GENESIS_HASH, type RawAuditRow, rowColumns, toAuditRow } from './canonical.ts';
+import { type RawAuditRow, rowColumns, toAuditRow } from './canonical.ts';
 import {
   AUDIT_ACTIONS,
   AUDIT_OUTCOMES,
@@ -116,32 +116,10 @@ export class AuditLog {
               'see packages/store/src/audit.md',
           );
         }
-        const { rows } = await tx.query<RawAuditRow>(
-          `SELECT ${rowColumns('e')} FROM audit_event e
-            WHERE (e.txid, e.seq) > ($1::xid8, $2::bigint)
-              AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY e.txid, e.seq
-            LIMIT ${this.sealBatch}`,
-          [last?.txid ?? '0', last?.seq ?? '0'],
-        );
-        let pos = BigInt(last?.pos ?? '0');
-        let hash = last?.hash ?? GENESIS_HASH;
-        const seals = rows.map((r) => {
-          pos += 1n;
-          hash = chainHash(hash, r);
-          return { pos: pos.toString(), seq: r.seq, txid: r.txid, content: contentHash(r), hash };
-        });
-        if (seals.length > 0) {
-          await tx.query(
-            `INSERT INTO audit_seal (pos, seq, txid, content_hash, hash)
-             SELECT (v->>'pos')::bigint, (v->>'seq')::bigint, (v->>'txid')::xid8,
-                    decode(v->>'content', 'hex'), decode(v->>'hash', 'hex')
-               FROM jsonb_array_elements($1::jsonb) AS v`,
-            [JSON.stringify(seals)],
-          );
-        }
-        const end = seals.at(-1);
-        return { n: seals.length, head: end ? { pos: end.pos, seq: end.seq, txid: end.txid, hash: end.hash } : last };
+        // the chain is extended inside the database (migration 0010): no row travels here to be hashed
+        const { rows } = await tx.query<{ n: number }>('SELECT audit_seal_batch($1) AS n', [this.sealBatch]);
+        const n = Number(rows[0]?.n ?? 0);
+        return { n, head: n > 0 ? await readHead(tx) : last };
       });
       total += batch.n;
       head = batch.head;
