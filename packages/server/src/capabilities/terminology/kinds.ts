@@ -4,7 +4,6 @@
  * the IG defines the code system, Sen's own base (`https://sen.health.vn/fhir/…`) otherwise.
  */
 import type { CodeSystemProperty } from '@medplum/fhirtypes';
-import { foldCode } from '@sen/vn';
 import { type ColumnSpec, type ParsedRow, type RowProblem, str } from './columns.ts';
 
 export const SEN_FHIR_BASE = 'https://sen.health.vn/fhir';

@@ -229,8 +229,8 @@ export function terminologyOperations(service: TerminologyService): FhirOperatio
       const reverse = input.boolean('reverse') ?? false;
       const r = await service.translate({
         url: input.string('url') ?? input.string('conceptMap'),
-        source: input.string('system') ?? c?.system,
-        target: input.string('targetsystem') ?? input.string('target'),
+        system: input.string('system') ?? c?.system,
+        targetSystem: input.string('targetsystem') ?? input.string('target'),
         code,
         reverse,
         date: input.string('date'),

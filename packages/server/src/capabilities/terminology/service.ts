@@ -266,31 +266,36 @@ export class TerminologyService {
     return { result: true, version, display: concept.display };
   }
 
-  /** Maps a code through a ConceptMap (by its URL, or by source and target systems); reverse maps target → source. */
+  /**
+   * Maps a code through a ConceptMap, found by its URL or by the code's system and the system wanted. With
+   * `reverse` the map is read backwards (the code is in the map's target system, the answer in its source system).
+   */
   async translate(opts: {
     url?: string;
-    source?: string;
-    target?: string;
+    system?: string;
+    targetSystem?: string;
     code: string;
     reverse?: boolean;
     date?: string;
   }): Promise<{ version: CatalogVersion; matches: TranslateMatch[] }> {
     let url = opts.url;
     if (!url) {
-      if (!opts.source && !opts.target) {
+      if (!opts.system && !opts.targetSystem) {
         throw outcomes.badRequest(
-          "$translate needs 'url', or 'system' and 'target' (the source and target code systems)",
+          "$translate needs 'url', or 'system' and 'targetsystem' (the code's system and the one wanted)",
         );
       }
       const { rows } = await this.db.query<{ url: string }>(
         `SELECT url FROM terminology_version WHERE resource_type = 'ConceptMap'
            AND ($1::text IS NULL OR source_url = $1) AND ($2::text IS NULL OR target_url = $2)
            ORDER BY vid DESC LIMIT 1`,
-        opts.reverse ? [opts.target ?? null, opts.source ?? null] : [opts.source ?? null, opts.target ?? null],
+        opts.reverse
+          ? [opts.targetSystem ?? null, opts.system ?? null]
+          : [opts.system ?? null, opts.targetSystem ?? null],
       );
       if (!rows[0]) {
         throw outcomes.notFound(
-          `Không có bảng ánh xạ / no concept map from ${opts.source ?? '*'} to ${opts.target ?? '*'}`,
+          `Không có bảng ánh xạ / no concept map from ${opts.system ?? '*'} to ${opts.targetSystem ?? '*'}`,
         );
       }
       url = rows[0].url;
