@@ -84,7 +84,11 @@ describe('ICD-10 coding rules', () => {
     const ok = checkDiagnoses({ diagnoses: [{ code: 'I10', role: 'main' }, ...twelve], purpose: 'claim', flags });
     assert.equal(ok.issues.filter((i) => i.severity === 'error').length, 0);
     const thirteen = [...twelve, { code: 'E11.9', role: 'secondary' as const }];
-    const tooMany = checkDiagnoses({ diagnoses: [{ code: 'I10', role: 'main' }, ...thirteen], purpose: 'claim', flags });
+    const tooMany = checkDiagnoses({
+      diagnoses: [{ code: 'I10', role: 'main' }, ...thirteen],
+      purpose: 'claim',
+      flags,
+    });
     assert.equal(tooMany.ok, false);
     assert.ok(tooMany.issues.some((i) => i.rule === CODING_RULES.maxSecondary));
     const twoMain = checkDiagnoses({

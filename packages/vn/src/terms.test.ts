@@ -4,8 +4,24 @@ import { foldCode, searchText, searchWords, typeaheadQuery } from './terms.ts';
 
 describe('catalog search text', () => {
   it('cuts a Vietnamese name into folded words at punctuation', () => {
-    assert.deepEqual(searchWords('Tăng huyết áp vô căn (nguyên phát)'), ['tang', 'huyet', 'ap', 'vo', 'can', 'nguyen', 'phat']);
-    assert.deepEqual(searchWords('Bệnh trào ngược dạ dày - thực quản'), ['benh', 'trao', 'nguoc', 'da', 'day', 'thuc', 'quan']);
+    assert.deepEqual(searchWords('Tăng huyết áp vô căn (nguyên phát)'), [
+      'tang',
+      'huyet',
+      'ap',
+      'vo',
+      'can',
+      'nguyen',
+      'phat',
+    ]);
+    assert.deepEqual(searchWords('Bệnh trào ngược dạ dày - thực quản'), [
+      'benh',
+      'trao',
+      'nguoc',
+      'da',
+      'day',
+      'thuc',
+      'quan',
+    ]);
     assert.deepEqual(searchWords('  '), []);
   });
 
@@ -17,7 +33,10 @@ describe('catalog search text', () => {
   });
 
   it('stores every word once, each after a space, with the folded code first', () => {
-    assert.equal(searchText('I10', ['Tăng huyết áp', 'Essential hypertension']), ' i10 tang huyet ap essential hypertension');
+    assert.equal(
+      searchText('I10', ['Tăng huyết áp', 'Essential hypertension']),
+      ' i10 tang huyet ap essential hypertension',
+    );
   });
 
   it('parses a filter into a code prefix and the typed words, longest first', () => {

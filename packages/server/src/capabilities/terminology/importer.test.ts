@@ -73,7 +73,11 @@ eachEngine('catalog importer', (h) => {
     assert.equal(concept.display, 'Viêm dạ dày, không đặc hiệu');
     assert.equal(concept.designation?.[0].value, 'Gastritis, unspecified');
     const flags = await terms.icd10Flags(['K29', 'W19', 'O80'], '2026-08-01');
-    assert.deepEqual(Object.fromEntries(flags), { K29: { neverUse: true }, W19: { notMain: true }, O80: { femaleOnly: true } });
+    assert.deepEqual(Object.fromEntries(flags), {
+      K29: { neverUse: true },
+      W19: { notMain: true },
+      O80: { femaleOnly: true },
+    });
   });
 
   it('rejects a file with bad rows, names each row and field, and changes nothing', async () => {
@@ -100,7 +104,11 @@ eachEngine('catalog importer', (h) => {
   it('rejects a file without a required column', async () => {
     const r = await importCatalog(store, 'icd10', parseCsvText('ma_benh,ghi_chu\nI10,x\n'));
     assert.equal(r.status, 'rejected');
-    assert.deepEqual(r.problems[0], { row: 1, field: 'name_vi', reason: 'thiếu cột bắt buộc / required column missing' });
+    assert.deepEqual(r.problems[0], {
+      row: 1,
+      field: 'name_vi',
+      reason: 'thiếu cột bắt buộc / required column missing',
+    });
   });
 
   it('is idempotent: the same content imported again adds no version, another version with it is refused', async () => {
@@ -142,14 +150,21 @@ eachEngine('catalog importer', (h) => {
   it('imports drugs from XLSX and lab indicators from JSON, with ranges by sex and the LOINC map', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sen-catalog-'));
     const xlsx = join(dir, 'thuoc.xlsx');
-    const header = ['Mã thuốc', 'Hoạt chất', 'Tên thuốc', 'Hàm lượng', 'Dạng bào chế', 'Đường dùng', 'Số đăng ký', 'TYLE_TT_BH'];
-    await writeXlsxFile(
-      [
-        header.map((value) => ({ value })),
-        ['T1', 'Paracetamol', 'Demopara', '500 mg', 'Viên nén', 'Uống', 'DEMO-1', 100].map((value) => ({ value })),
-        ['T2', 'Amlodipin', 'Demolodi', '5 mg', 'Viên nén', 'Uống', 'DEMO-2', 50].map((value) => ({ value })),
-      ] as never,
-    ).toFile(xlsx);
+    const header = [
+      'Mã thuốc',
+      'Hoạt chất',
+      'Tên thuốc',
+      'Hàm lượng',
+      'Dạng bào chế',
+      'Đường dùng',
+      'Số đăng ký',
+      'TYLE_TT_BH',
+    ];
+    await writeXlsxFile([
+      header.map((value) => ({ value })),
+      ['T1', 'Paracetamol', 'Demopara', '500 mg', 'Viên nén', 'Uống', 'DEMO-1', 100].map((value) => ({ value })),
+      ['T2', 'Amlodipin', 'Demolodi', '5 mg', 'Viên nén', 'Uống', 'DEMO-2', 50].map((value) => ({ value })),
+    ] as never).toFile(xlsx);
     const drugs = await importCatalog(store, 'drugs', await readCatalogFile(xlsx));
     assert.equal(drugs.status, 'imported', JSON.stringify(drugs.problems));
     const t2 = await terms.lookup(CATALOG_URLS.drugs, 'T2');
@@ -159,14 +174,33 @@ eachEngine('catalog importer', (h) => {
       { code: 'bhytRate', valueDecimal: 50 },
     );
     const byInn = await terms.expand(CATALOG_URLS.drugs, { filter: 'amlo' });
-    assert.deepEqual(byInn.items.map((i) => i.code), ['T2']);
+    assert.deepEqual(
+      byInn.items.map((i) => i.code),
+      ['T2'],
+    );
 
     const json = join(dir, 'xn.json');
     writeFileSync(
       json,
       JSON.stringify([
-        { ma_chi_so: '1000001', ten_chi_so: 'Creatinin máu', don_vi_do: 'µmol/L', ma_loinc: '14682-9', gioi_tinh: 'nam', min: 62, max: 106 },
-        { ma_chi_so: '1000001', ten_chi_so: 'Creatinin máu', don_vi_do: 'µmol/L', ma_loinc: '14682-9', gioi_tinh: 'nữ', min: 44, max: 80 },
+        {
+          ma_chi_so: '1000001',
+          ten_chi_so: 'Creatinin máu',
+          don_vi_do: 'µmol/L',
+          ma_loinc: '14682-9',
+          gioi_tinh: 'nam',
+          min: 62,
+          max: 106,
+        },
+        {
+          ma_chi_so: '1000001',
+          ten_chi_so: 'Creatinin máu',
+          don_vi_do: 'µmol/L',
+          ma_loinc: '14682-9',
+          gioi_tinh: 'nữ',
+          min: 44,
+          max: 80,
+        },
       ]),
     );
     const lab = await importCatalog(store, 'lab-indicators', await readCatalogFile(json));
@@ -179,15 +213,25 @@ eachEngine('catalog importer', (h) => {
         { sex: 'female', low: 44, high: 80 },
       ],
     );
-    const loinc = await terms.translate({ system: CATALOG_URLS.labIndicators, targetSystem: CATALOG_URLS.loinc, code: '1000001' });
-    assert.deepEqual(loinc.matches.map((m) => [m.code, m.equivalence]), [['14682-9', 'equivalent']]);
+    const loinc = await terms.translate({
+      system: CATALOG_URLS.labIndicators,
+      targetSystem: CATALOG_URLS.loinc,
+      code: '1000001',
+    });
+    assert.deepEqual(
+      loinc.matches.map((m) => [m.code, m.equivalence]),
+      [['14682-9', 'equivalent']],
+    );
     const back = await terms.translate({
       system: CATALOG_URLS.loinc,
       targetSystem: CATALOG_URLS.labIndicators,
       code: '14682-9',
       reverse: true,
     });
-    assert.deepEqual(back.matches.map((m) => m.code), ['1000001']);
+    assert.deepEqual(
+      back.matches.map((m) => m.code),
+      ['1000001'],
+    );
   });
 
   it('rejects lab rows whose code is not 7 digits or whose range is upside down', async () => {

@@ -223,7 +223,7 @@ export class TerminologyService {
       params,
     );
     let total = rows.length > 0 ? Number(rows[0].total) : 0;
-    if (rows.length === 0 && offset > 0) {
+    if (rows.length === 0 && (offset > 0 || count === 0)) {
       const c = await this.db.query<{ n: string }>(
         `SELECT count(*)::text AS n FROM terminology_concept WHERE ${where}`,
         params.slice(0, -2),
