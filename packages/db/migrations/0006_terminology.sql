@@ -1,7 +1,8 @@
 -- Terminology (M19): one row per imported catalog version, its concepts with folded search text for typeahead,
 -- and the mappings of ConceptMaps. The catalogs themselves are CodeSystem / ConceptMap resources in the store;
 -- these tables are their look-up index, written in the same transaction by the importer.
--- Portable SQL: PostgreSQL 15+ and PGlite; pg_trgm is created by 0001.
+-- Portable SQL: PostgreSQL 15+ and PGlite. A catalog version never changes after its import, so the server keeps
+-- a typeahead index of the versions in use in memory (loaded from terminology_concept) instead of a trigram index.
 
 CREATE TABLE terminology_version (
   vid          bigserial   PRIMARY KEY,
@@ -27,13 +28,12 @@ CREATE TABLE terminology_concept (
   code      text    NOT NULL,
   code_fold text    NOT NULL,  -- lower case, no dots or spaces (J06.9 -> j069)
   display   text    NOT NULL,
-  words     text    NOT NULL,  -- ' ' || folded words of the code and every name (word-prefix LIKE '% w%')
+  words     text    NOT NULL,  -- ' ' || folded words of the code and every name (the typeahead index reads them)
   priority  integer NOT NULL DEFAULT 0,  -- higher first among equal matches (e.g. a facility's most used codes)
   concept   text    NOT NULL,  -- the FHIR CodeSystem.concept element as JSON
   CONSTRAINT terminology_concept_pk PRIMARY KEY (vid, code)
 );
 CREATE INDEX terminology_concept_code ON terminology_concept (vid, code_fold text_pattern_ops);
-CREATE INDEX terminology_concept_words ON terminology_concept USING gin (words gin_trgm_ops);
 
 CREATE TABLE terminology_map (
   vid         bigint NOT NULL REFERENCES terminology_version (vid),

@@ -13,9 +13,9 @@ import {
   foldCode,
   type Icd10Flags,
   searchWords,
-  typeaheadQuery,
 } from '@sen/vn';
 import { isoDate } from './columns.ts';
+import { type IndexedConcept, TypeaheadIndex } from './typeahead-index.ts';
 import { CATALOG_URLS } from './kinds.ts';
 
 export interface CatalogVersion {
@@ -80,6 +80,8 @@ export function systemOfValueSet(url: string): string {
 }
 
 export const MAX_EXPAND_COUNT = 1000;
+/** Catalog versions whose typeahead index is kept in memory at once. */
+const MAX_INDEXES = 8;
 
 function dateOf(v: string | undefined): string | undefined {
   if (v === undefined) {
@@ -105,9 +107,34 @@ function displayIn(concept: CodeSystemConcept, language?: string): string {
 export class TerminologyService {
   private readonly db: Queryable;
 
-  /** Reads the catalogs on every call (one indexed query picks the version), so an import is seen at once. */
+  /** Typeahead indexes of the versions used lately, by vid (versions are immutable, so these never go stale). */
+  private readonly indexes = new Map<string, Promise<TypeaheadIndex>>();
+
+  /** Picks the version on every call (one indexed query), so an import from another process is seen at once. */
   constructor(db: Queryable) {
     this.db = db;
+  }
+
+  private index(version: CatalogVersion): Promise<TypeaheadIndex> {
+    let p = this.indexes.get(version.vid);
+    if (p) {
+      // most recently used last
+      this.indexes.delete(version.vid);
+      this.indexes.set(version.vid, p);
+      return p;
+    }
+    p = this.db
+      .query<IndexedConcept>(
+        `SELECT code, code_fold AS "codeFold", words, priority, display, concept FROM terminology_concept WHERE vid = $1`,
+        [version.vid],
+      )
+      .then(({ rows }) => new TypeaheadIndex(rows.map((r) => ({ ...r, priority: Number(r.priority) }))));
+    p.catch(() => this.indexes.delete(version.vid));
+    this.indexes.set(version.vid, p);
+    while (this.indexes.size > MAX_INDEXES) {
+      this.indexes.delete(this.indexes.keys().next().value as string);
+    }
+    return p;
   }
 
   /** The catalog version that applies: the given version, else the newest one valid on the date (default today). */
@@ -183,57 +210,13 @@ export class TerminologyService {
     if (count < 0 || offset < 0) {
       throw outcomes.badRequest('count and offset must not be negative');
     }
-    const filter = opts.filter?.trim() ?? '';
-    const params: unknown[] = [version.vid];
-    let where = 'vid = $1';
-    let rank = '3';
-    if (filter !== '') {
-      const q = typeaheadQuery(filter);
-      if (q.words.length === 0 && q.code === '') {
-        return { version, total: 0, offset, items: [] };
-      }
-      const ors: string[] = [];
-      const ranks: string[] = [];
-      if (q.code !== '') {
-        params.push(q.code, `${q.code}%`);
-        const c = `$${params.length - 1}`;
-        const cp = `$${params.length}`;
-        ors.push(`code_fold LIKE ${cp}`);
-        ranks.push(`WHEN code_fold = ${c} THEN 0`, `WHEN code_fold LIKE ${cp} THEN 1`);
-      }
-      if (q.words.length > 0) {
-        const ands = q.words.map((w) => {
-          params.push(`% ${w}%`);
-          return `words LIKE $${params.length}`;
-        });
-        ors.push(`(${ands.join(' AND ')})`);
-        params.push(`% ${searchWords(filter).join(' ')}%`);
-        ranks.push(`WHEN words LIKE $${params.length} THEN 2`);
-      }
-      where += ` AND (${ors.join(' OR ')})`;
-      rank = `CASE ${ranks.join(' ')} ELSE 3 END`;
-    }
-    params.push(count, offset);
-    const { rows } = await this.db.query<{ code: string; concept: string; total: string }>(
-      `SELECT code, concept, count(*) OVER ()::text AS total FROM (
-         SELECT code, concept, priority, code_fold, display, ${rank} AS rank FROM terminology_concept WHERE ${where}
-       ) m
-       ORDER BY rank, priority DESC, length(code_fold), length(display), code
-       LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      params,
-    );
-    let total = rows.length > 0 ? Number(rows[0].total) : 0;
-    if (rows.length === 0 && (offset > 0 || count === 0)) {
-      const c = await this.db.query<{ n: string }>(
-        `SELECT count(*)::text AS n FROM terminology_concept WHERE ${where}`,
-        params.slice(0, -2),
-      );
-      total = Number(c.rows[0]?.n ?? 0);
-    }
-    const items = rows.map((r) => {
+    const index = await this.index(version);
+    const page = index.search(opts.filter ?? '', count, offset);
+    const items = page.items.map((r) => {
       const concept = JSON.parse(r.concept) as CodeSystemConcept;
       return { code: r.code, display: displayIn(concept, opts.displayLanguage), concept };
     });
+    const total = page.total;
     return { version, total, offset, items };
   }
 
