@@ -17,19 +17,96 @@ const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const ICD10 = 'http://fhir.hl7.org.vn/core/CodeSystem/vn-icd10-cs';
 
 const HEADS = [
-  'Viêm', 'Nhiễm trùng', 'U ác', 'U lành', 'Loét', 'Sỏi', 'Thoái hoá', 'Suy', 'Tăng sản', 'Xuất huyết', 'Tổn thương',
-  'Gãy', 'Dị dạng', 'Rối loạn', 'Áp xe', 'Nang', 'Xơ hoá', 'Hẹp', 'Giãn', 'Tắc', 'Bệnh', 'Nhồi máu', 'Thiếu máu',
-  'Chấn thương', 'Bỏng', 'Ngộ độc', 'Phình', 'Teo', 'Phì đại', 'Lao',
+  'Viêm',
+  'Nhiễm trùng',
+  'U ác',
+  'U lành',
+  'Loét',
+  'Sỏi',
+  'Thoái hoá',
+  'Suy',
+  'Tăng sản',
+  'Xuất huyết',
+  'Tổn thương',
+  'Gãy',
+  'Dị dạng',
+  'Rối loạn',
+  'Áp xe',
+  'Nang',
+  'Xơ hoá',
+  'Hẹp',
+  'Giãn',
+  'Tắc',
+  'Bệnh',
+  'Nhồi máu',
+  'Thiếu máu',
+  'Chấn thương',
+  'Bỏng',
+  'Ngộ độc',
+  'Phình',
+  'Teo',
+  'Phì đại',
+  'Lao',
 ];
 const SITES = [
-  'phổi', 'dạ dày', 'tá tràng', 'gan', 'mật', 'tụy', 'thận', 'bàng quang', 'tuyến tiền liệt', 'tử cung', 'buồng trứng',
-  'vú', 'tuyến giáp', 'tim', 'van hai lá', 'động mạch vành', 'não', 'tủy sống', 'dây thần kinh', 'mắt', 'tai giữa',
-  'mũi', 'họng', 'thanh quản', 'thực quản', 'đại tràng', 'trực tràng', 'da', 'xương đùi', 'xương chày', 'cột sống',
-  'khớp gối', 'khớp háng', 'cơ', 'hạch bạch huyết', 'lách', 'tủy xương', 'mạch máu', 'phế quản', 'màng phổi',
+  'phổi',
+  'dạ dày',
+  'tá tràng',
+  'gan',
+  'mật',
+  'tụy',
+  'thận',
+  'bàng quang',
+  'tuyến tiền liệt',
+  'tử cung',
+  'buồng trứng',
+  'vú',
+  'tuyến giáp',
+  'tim',
+  'van hai lá',
+  'động mạch vành',
+  'não',
+  'tủy sống',
+  'dây thần kinh',
+  'mắt',
+  'tai giữa',
+  'mũi',
+  'họng',
+  'thanh quản',
+  'thực quản',
+  'đại tràng',
+  'trực tràng',
+  'da',
+  'xương đùi',
+  'xương chày',
+  'cột sống',
+  'khớp gối',
+  'khớp háng',
+  'cơ',
+  'hạch bạch huyết',
+  'lách',
+  'tủy xương',
+  'mạch máu',
+  'phế quản',
+  'màng phổi',
 ];
 const QUALIFIERS = [
-  'cấp', 'mạn', 'không đặc hiệu', 'có biến chứng', 'không có biến chứng', 'tái phát', 'bẩm sinh', 'do vi khuẩn',
-  'do virus', 'hai bên', 'một bên', 'giai đoạn đầu', 'tiến triển', 'ở trẻ em', 'sau thủ thuật', 'khác',
+  'cấp',
+  'mạn',
+  'không đặc hiệu',
+  'có biến chứng',
+  'không có biến chứng',
+  'tái phát',
+  'bẩm sinh',
+  'do vi khuẩn',
+  'do virus',
+  'hai bên',
+  'một bên',
+  'giai đoạn đầu',
+  'tiến triển',
+  'ở trẻ em',
+  'sau thủ thuật',
+  'khác',
 ];
 
 /** Deterministic PRNG (mulberry32). */
@@ -60,7 +137,9 @@ export function syntheticIcd10Csv(n = 16_000): string {
         break outer;
       }
       for (let s = 0; s < 6; s++) {
-        lines.push(`${cat}.${s},"${base} ${pick(QUALIFIERS)}${rnd() < 0.3 ? ` ${pick(SITES)}` : ''}","Synthetic ${cat}.${s}"`);
+        lines.push(
+          `${cat}.${s},"${base} ${pick(QUALIFIERS)}${rnd() < 0.3 ? ` ${pick(SITES)}` : ''}","Synthetic ${cat}.${s}"`,
+        );
         if (++made >= n) {
           break outer;
         }
@@ -72,10 +151,46 @@ export function syntheticIcd10Csv(n = 16_000): string {
 
 /** What a clinician types: code prefixes and the first letters of one to three words, without diacritics. */
 const FILTERS = [
-  'i1', 'e11', 'k2', 'j0', 'm54', 'n4', 'c3', 'a0', 's5', 'z0', 'viem', 'viem phoi', 'viem da day', 'loet da',
-  'u ac vu', 'soi than', 'suy tim', 'thoai hoa khop', 'gay xuong dui', 'tang san tuyen', 'nhiem trung', 'xuat huyet nao',
-  'benh tim', 'ton thuong', 'cap', 'man khong dac', 'phoi cap', 'da day man', 'hep dong mach', 'lao phoi', 'roi loan',
-  'thieu mau', 'nhoi mau co', 'bong da', 'ngo doc', 'tac ruot', 'gian tinh', 'teo co', 'phi dai', 'nang buong',
+  'i1',
+  'e11',
+  'k2',
+  'j0',
+  'm54',
+  'n4',
+  'c3',
+  'a0',
+  's5',
+  'z0',
+  'viem',
+  'viem phoi',
+  'viem da day',
+  'loet da',
+  'u ac vu',
+  'soi than',
+  'suy tim',
+  'thoai hoa khop',
+  'gay xuong dui',
+  'tang san tuyen',
+  'nhiem trung',
+  'xuat huyet nao',
+  'benh tim',
+  'ton thuong',
+  'cap',
+  'man khong dac',
+  'phoi cap',
+  'da day man',
+  'hep dong mach',
+  'lao phoi',
+  'roi loan',
+  'thieu mau',
+  'nhoi mau co',
+  'bong da',
+  'ngo doc',
+  'tac ruot',
+  'gian tinh',
+  'teo co',
+  'phi dai',
+  'nang buong',
 ];
 
 export interface TypeaheadFigure {
@@ -113,14 +228,25 @@ export async function runTypeahead(opts: {
   const started = Date.now();
   const imp = spawnSync(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'packages/server/src/cli/catalog.ts'), 'import', 'icd10', file, '--version', 'bench-synthetic'],
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'packages/server/src/cli/catalog.ts'),
+      'import',
+      'icd10',
+      file,
+      '--version',
+      'bench-synthetic',
+    ],
     { env: { ...process.env, DATABASE_URL: opts.dbUrl }, encoding: 'utf8' },
   );
   rmSync(dir, { recursive: true, force: true });
   if (imp.status !== 0) {
     throw new Error(`catalog import failed: ${imp.stdout}\n${imp.stderr}`);
   }
-  opts.log(`  synthetic ICD-10 catalog: ${codes} codes imported with npm run catalog in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  opts.log(
+    `  synthetic ICD-10 catalog: ${codes} codes imported with npm run catalog in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   const url = encodeURIComponent(ICD10);
   const check = await fetch(`${opts.base}/ValueSet/$expand?url=${url}&filter=viem%20phoi&count=5`, {
     headers: opts.headers,
@@ -161,6 +287,8 @@ export async function runTypeahead(opts: {
   opts.log(
     `  ${'(t) typeahead ValueSet/$expand?filter='.padEnd(44)} ${fig.rps.toFixed(0).padStart(7)} req/s  p50 ${fig.p50.toFixed(1)} ms  p95 ${fig.p95.toFixed(1)} ms  p99 ${fig.p99.toFixed(1)} ms  errors ${fig.errors}  non-2xx ${fig.non2xx}`,
   );
-  opts.log(`  typeahead target p95 ≤ 20 ms: ${fig.p95 <= 20 ? 'MET' : 'missed'} (${opts.connections} clients, ${codes} codes)`);
+  opts.log(
+    `  typeahead target p95 ≤ 20 ms: ${fig.p95 <= 20 ? 'MET' : 'missed'} (${opts.connections} clients, ${codes} codes)`,
+  );
   return fig;
 }

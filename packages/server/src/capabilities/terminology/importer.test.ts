@@ -45,7 +45,7 @@ eachEngine('catalog importer', (h) => {
     loadDefinitions();
     warmSearchParams();
     store = new FhirStore(h.db(), { validate: assertValid });
-    terms = new TerminologyService(h.db());
+    terms = new TerminologyService(h.db(), { cacheMs: 0 });
   });
 
   it('imports a good ICD-10 file as a versioned CodeSystem with its flags, dotted codes and names', async () => {

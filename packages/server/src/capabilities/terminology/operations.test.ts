@@ -114,13 +114,13 @@ for (const engine of testEngines()) {
       assert.equal(none.body.expansion.contains.length, 0);
     });
 
-    it('ranks the exact code first, then code prefixes, category before subcodes', async () => {
+    it('ranks the exact code first, then code prefixes in code order', async () => {
       const exact = await fhirFetch(srv.fhir, `ValueSet/$expand?url=${ICD}&filter=J06.9`);
       assert.equal(exact.body.expansion.contains[0].code, 'J06.9');
       const prefix = await fhirFetch(srv.fhir, `ValueSet/$expand?url=${ICD}&filter=k29`);
       assert.deepEqual(
         prefix.body.expansion.contains.map((c: { code: string }) => c.code),
-        ['K29', 'K29.7', 'K29.1', 'K29.5'],
+        ['K29', 'K29.1', 'K29.5', 'K29.7'],
       );
     });
 

@@ -110,9 +110,13 @@ export class TerminologyService {
   /** Typeahead indexes of the versions used lately, by vid (versions are immutable, so these never go stale). */
   private readonly indexes = new Map<string, Promise<TypeaheadIndex>>();
 
-  /** Picks the version on every call (one indexed query), so an import from another process is seen at once. */
-  constructor(db: Queryable) {
+  /** Resolved versions, reused for cacheMs: a version imported by another process is served within that time. */
+  private readonly resolved = new Map<string, { at: number; value: CatalogVersion }>();
+  private readonly cacheMs: number;
+
+  constructor(db: Queryable, options: { cacheMs?: number } = {}) {
     this.db = db;
+    this.cacheMs = options.cacheMs ?? 1000;
   }
 
   private index(version: CatalogVersion): Promise<TypeaheadIndex> {
@@ -145,6 +149,11 @@ export class TerminologyService {
   ): Promise<CatalogVersion> {
     const date = dateOf(sel.date);
     const on = date ?? new Date().toISOString().slice(0, 10);
+    const key = `${kind} ${url} ${sel.version ?? ''} ${date ?? `~${on}`}`;
+    const hit = this.resolved.get(key);
+    if (hit && Date.now() - hit.at < this.cacheMs) {
+      return hit.value;
+    }
     const { rows } = await this.db.query<CatalogVersion>(
       `SELECT ${VERSION_COLUMNS} FROM terminology_version
        WHERE url = $1 AND resource_type = $2 AND ($3::text IS NULL OR version = $3)
@@ -168,6 +177,12 @@ export class TerminologyService {
         `Không có danh mục ${url}${sel.version ? ` phiên bản ${sel.version}` : ''}${date ? ` hiệu lực ngày ${date}` : ''} / ` +
           `no ${what} ${url}${sel.version ? ` version ${sel.version}` : ''}${date ? ` in force on ${date}` : ''}`,
       );
+    }
+    if (this.cacheMs > 0) {
+      if (this.resolved.size >= 1000) {
+        this.resolved.clear();
+      }
+      this.resolved.set(key, { at: Date.now(), value: found });
     }
     return found;
   }
