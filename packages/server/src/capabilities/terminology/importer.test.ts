@@ -11,6 +11,7 @@ import writeXlsxFile from 'write-excel-file/node';
 import { parseCsvText, readCatalogFile } from './files.ts';
 import { ImportError, importCatalog } from './importer.ts';
 import { CATALOG_URLS } from './kinds.ts';
+import { pickRange } from './kinds-lists.ts';
 import { TerminologyService } from './service.ts';
 
 const ICD10_2026 = `code,name_vi,name_en,never_use,not_main,female_only
@@ -232,6 +233,17 @@ eachEngine('catalog importer', (h) => {
       back.matches.map((m) => m.code),
       ['1000001'],
     );
+  });
+
+  it('picks the reference range of a patient by sex and age, the most specific first', () => {
+    const ranges = [
+      { sex: 'male' as const, ageFrom: 16, low: 130, high: 170 },
+      { sex: 'female' as const, ageFrom: 16, low: 120, high: 150 },
+      { ageFrom: 6, ageTo: 16, low: 115, high: 155 },
+    ];
+    assert.equal(pickRange(ranges, 'female', 40)?.low, 120);
+    assert.equal(pickRange(ranges, 'male', 10)?.low, 115);
+    assert.equal(pickRange(ranges, 'male', 3), undefined);
   });
 
   it('rejects lab rows whose code is not 7 digits or whose range is upside down', async () => {

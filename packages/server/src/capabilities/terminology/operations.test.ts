@@ -198,6 +198,24 @@ for (const engine of testEngines()) {
       assert.equal(param(nothing.body, 'result')?.valueBoolean, false);
     });
 
+    it("maps a hospital's own service codes to the national BHYT codes", async () => {
+      const r = await fhirFetch(
+        srv.fhir,
+        `ConceptMap/$translate?url=${encodeURIComponent(MAP_URLS.localServices)}&code=XN-GLU`,
+      );
+      const c = param(r.body, 'match')?.part?.find((p) => p.name === 'concept')?.valueCoding;
+      assert.equal(c?.system, CATALOG_URLS.services);
+      assert.equal(c?.code, '99.2302.2101');
+      const price = await fhirFetch(
+        srv.fhir,
+        `CodeSystem/$lookup?system=${encodeURIComponent(CATALOG_URLS.services)}&code=99.2302.2101`,
+      );
+      const bhyt = price.body.parameter.find(
+        (p: Param) => p.name === 'property' && p.part?.[0].valueCode === 'bhytPrice',
+      );
+      assert.equal(bhyt.part[1].valueDecimal, 21500);
+    });
+
     it('converts legacy administrative units to the two-level units of 01/07/2025', async () => {
       const map = encodeURIComponent(MAP_URLS.adminUnitsOldToNew);
       // Phường Cống Vị (Hà Nội, old 00007) was split between Phường Ngọc Hà and Phường Giảng Võ
