@@ -8,7 +8,8 @@
  * --duration 15 --warmup 5 --connections 16, --synthea N (patient bundles of ../shared/testdata/synthea to load, default 5),
  * --only a,b,c (workload letters), --peer name=url[|token] (repeatable: measure other FHIR servers in the same run
  * and print them side by side with Sen), --auth-overhead (also measure Sen with SEN_AUTH=off, to show what
- * sign-in, the gate and the audit cost).
+ * sign-in, the gate and the audit cost). `--only typeahead` measures only the ICD-10 typeahead (bench/typeahead.ts):
+ * `ValueSet/$expand?filter=` over a synthetic 16,000-code catalog, 16 clients, p50/p95 (target p95 ≤ 20 ms).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { runTypeahead } from './typeahead.ts';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const SHARED = resolve(ROOT, '..', 'shared');
@@ -42,6 +44,8 @@ const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
 const dbUrl = args['db-url'] ?? 'postgres://postgres@127.0.0.1:5432/sen_bench';
 const only = args.only ? new Set(args.only.split(',')) : undefined;
+/** `--only typeahead`: skip the shared workload and the baselines, measure the typeahead alone. */
+const onlyTypeahead = only !== undefined && [...only].every((k) => k === 'typeahead');
 
 function log(s: string): void {
   process.stdout.write(`${s}\n`);
@@ -436,7 +440,20 @@ async function main(): Promise<void> {
   const results = new Map<string, Figure[]>();
   try {
     for (const t of targets) {
-      results.set(t.name, await runTarget(t));
+      results.set(t.name, onlyTypeahead ? [] : await runTarget(t));
+    }
+    if (!args['base-url'] && (!only || only.has('typeahead'))) {
+      log('\nTypeahead (ICD-10, synthetic 16,000 codes)');
+      const sen = targets[0];
+      await runTypeahead({
+        base: sen.base,
+        headers: sen.headers,
+        dbUrl,
+        connections: CONNECTIONS,
+        duration: DURATION,
+        warmup: WARMUP,
+        log,
+      });
     }
   } finally {
     for (const p of servers) {
@@ -456,6 +473,9 @@ async function main(): Promise<void> {
     }
   }
 
+  if (onlyTypeahead) {
+    return;
+  }
   // ---- the machine's own limits
   log('\nBaselines (same machine, same settings)');
   const raw = await rawBaseline(dbUrl);

@@ -4,6 +4,7 @@ import { isOutcomeError, loadDefinitions, outcome, warmSearchParams } from '@sen
 import { assertValid } from '@sen/fhir/validation.ts';
 import { FhirStore, PlannerStatistics } from '@sen/store';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { registerTerminology } from './capabilities/terminology/plugin.ts';
 import { buildCapabilityStatement } from './fhir/capability.ts';
 import { registerFhirRoutes, sendFhir } from './fhir/rest.ts';
 import { FhirRouter } from './fhir/router.ts';
@@ -81,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
       return capability;
     },
   });
+  registerTerminology(router);
 
   const app = Fastify({
     bodyLimit: config.bodyLimit ?? 64 * 1024 * 1024,

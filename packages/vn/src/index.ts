@@ -2,3 +2,5 @@ export * from './bhyt.ts';
 export * from './cccd.ts';
 export * from './fold.ts';
 export * from './identifiers.ts';
+export * from './icd10-rules.ts';
+export * from './terms.ts';

@@ -1,4 +1,5 @@
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import { loadAdminUnitCatalogs, loadDemoCatalogs } from '../capabilities/terminology/demo.ts';
 import { processBundle } from '../fhir/bundle.ts';
 import type { FhirRouter } from '../fhir/router.ts';
 import { loadAdminUnits } from './admin-units.ts';
@@ -7,6 +8,8 @@ import { buildDemoBundle } from './demo-data.ts';
 export interface SeedOptions {
   sharedDir: string;
   patients?: number;
+  /** Also load the demo catalogs and the administrative units as terminology (default true; idempotent). */
+  catalogs?: boolean;
 }
 
 /**
@@ -17,7 +20,12 @@ export async function seedDemo(
   router: FhirRouter,
   options: SeedOptions,
 ): Promise<{ created: number; skipped: number }> {
-  const bundle = buildDemoBundle({ adminUnits: loadAdminUnits(options.sharedDir), patients: options.patients });
+  const adminUnits = loadAdminUnits(options.sharedDir);
+  if (options.catalogs ?? true) {
+    await loadDemoCatalogs(router.store);
+    await loadAdminUnitCatalogs(router.store, adminUnits, options.sharedDir);
+  }
+  const bundle = buildDemoBundle({ adminUnits, patients: options.patients });
   const entries = bundle.entry ?? [];
   const missing: BundleEntry[] = [];
   const ids = new Map<string, string[]>();
