@@ -18,6 +18,10 @@ export interface SenConfig {
   secretKey?: string;
   /** SEN_DEMO_CLIENT_SECRET: secret of the demo system client `sen-demo` (demo mode only). */
   demoClientSecret: string;
+  /** SEN_DEMO_STAFF_PASSWORD: password of the seeded demo staff accounts (demo mode only). */
+  demoStaffPassword: string;
+  /** SEN_DEMO_TOTP_SECRET: key the demo accounts' TOTP secrets are derived from (demo mode only). */
+  demoTotpSecret: string;
   /** SEN_AUDIT_SEAL_MS: how often the audit trail is sealed into its hash chain (default 5000 ms). */
   auditSealMs: number;
   /** SEN_CORS_ORIGINS: comma-separated browser origins allowed to call the API cross-origin. */
@@ -35,6 +39,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
   if (!auth && mode === 'production') {
     throw new Error('SEN_AUTH=off is refused in production mode: the API would be open to anyone');
   }
+  if (mode === 'production' && (env.SEN_DEMO_STAFF_PASSWORD || env.SEN_DEMO_TOTP_SECRET)) {
+    throw new Error(
+      'SEN_DEMO_STAFF_PASSWORD and SEN_DEMO_TOTP_SECRET are demo settings: unset them in production mode',
+    );
+  }
   return {
     port,
     host,
@@ -49,6 +58,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
     auth,
     secretKey: env.SEN_SECRET_KEY || undefined,
     demoClientSecret: env.SEN_DEMO_CLIENT_SECRET ?? 'sen-demo-secret',
+    demoStaffPassword: env.SEN_DEMO_STAFF_PASSWORD || 'Sen-demo-2026!',
+    demoTotpSecret: env.SEN_DEMO_TOTP_SECRET || 'sen-demo-totp',
     auditSealMs: Number(env.SEN_AUDIT_SEAL_MS ?? 5000),
     corsOrigins: (env.SEN_CORS_ORIGINS ?? '')
       .split(',')

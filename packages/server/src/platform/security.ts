@@ -3,11 +3,22 @@ import type { Db } from '@sen/db';
 import { outcomes } from '@sen/fhir';
 import { AuditLog } from '@sen/store';
 import type { FhirSecurity } from '../fhir/rest.ts';
+import type { FhirRouter } from '../fhir/router.ts';
 import { AuditBatcher } from './audit-batcher.ts';
+import { accountCookie, registerAccountPage } from './auth/account-page.ts';
 import { StaffAccounts } from './auth/index.ts';
 import type { Principal } from './gate/gate.ts';
 import { parseScopes } from './gate/scopes.ts';
-import { type AuthServer, createAuthServer, deriveKey, registerAuthServer, resolveSecretKey } from './oauth/index.ts';
+import { createPatientPicker } from './launch-patients.ts';
+import {
+  type AuthServer,
+  type AuthServerTtl,
+  createAuthServer,
+  deriveKey,
+  registerAuthServer,
+  resolveSecretKey,
+} from './oauth/index.ts';
+import { staffSecondFactor } from './staff-sign-in.ts';
 
 export interface SecurityConfig {
   mode: 'demo' | 'production';
@@ -20,6 +31,10 @@ export interface SecurityConfig {
   demoClientSecret?: string;
   /** How often the audit trail is sealed, ms (default 5 s; 0: only on close). */
   sealIntervalMs?: number;
+  /** Token lifetimes (tests shorten them). */
+  ttl?: AuthServerTtl;
+  /** Leeway on access token expiry, seconds (default 5). */
+  clockToleranceSeconds?: number;
 }
 
 export interface Security {
@@ -45,9 +60,15 @@ const LOGIN_MESSAGES: Record<string, string> = {
  * Identity for Sen: the OpenID Connect / SMART authorization server, staff accounts, the tamper-evident audit
  * trail, and the bridge from a bearer token to the gate's Principal.
  */
-export async function createSecurity(app: FastifyInstance, db: Db, config: SecurityConfig): Promise<Security> {
+export async function createSecurity(
+  app: FastifyInstance,
+  db: Db,
+  config: SecurityConfig,
+  router?: FhirRouter,
+): Promise<Security> {
   const secret = await resolveSecretKey({ mode: config.mode, value: config.secretKey, dataDir: config.dataDir });
   const accounts = new StaffAccounts({ db, encryptionKey: deriveKey(secret, 'staff-accounts') });
+  const secure = new URL(config.publicUrl).protocol === 'https:';
   const audit = new AuditLog(db);
   const authServer = await createAuthServer({
     db,
@@ -65,7 +86,13 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
       return { accountId: a.id, claims: () => ({ fhirUser: `Practitioner/${a.practitionerId}` }) };
     },
     authenticate: async (username, password, totp, ctx) => {
-      const r = await accounts.authenticate({ username, password, totp, ip: ctx.ip });
+      const r = await accounts.authenticate({ username, password, totp, ip: ctx.ip, userAgent: ctx.userAgent });
+      if (!r.ok && (r.reason === 'mfa-required' || r.reason === 'mfa-enrolment-required')) {
+        // password right, a second step follows (not a failure; the step's own outcome is audited)
+        return r.reason === 'mfa-required'
+          ? { next: 'mfa', token: r.mfaToken }
+          : { next: 'enrol', token: r.enrolmentToken };
+      }
       await audit.record({
         action: r.ok ? 'login' : 'login-failed',
         outcome: r.ok ? 'success' : 'failure',
@@ -75,13 +102,25 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
         detail: r.ok ? undefined : { reason: r.reason },
       });
       if (r.ok) {
-        return { accountId: r.account.id, amr: r.account.mfaEnabled ? ['pwd', 'otp'] : ['pwd'] };
+        return {
+          accountId: r.account.id,
+          amr: r.account.mfaEnabled ? ['pwd', 'otp'] : ['pwd'],
+          sessionId: r.session.id,
+        };
       }
       return { error: LOGIN_MESSAGES[r.reason] ?? LOGIN_MESSAGES.invalid };
     },
+    secondFactor: staffSecondFactor(accounts, audit),
+    patientPicker: router
+      ? createPatientPicker({ router, accounts, audit, treatedBy: (id) => treatedBy(id) })
+      : undefined,
+    sessionCookie: (sessionId) => accountCookie(sessionId, secure),
+    ttl: config.ttl,
+    clockToleranceSeconds: config.clockToleranceSeconds,
     logger: { warn: (o, m) => app.log.warn(o, m), error: (o, m) => app.log.error(o, m) },
   });
   await registerAuthServer(app, authServer);
+  registerAccountPage(app, { accounts, audit, secure, revokeGrants: (id) => authServer.revokeAccount(id) });
 
   // who a clinician is treating: patients of encounters, care teams and episodes naming them (cached briefly)
   const careTeams = new Map<string, { at: number; ids: Set<string> }>();
@@ -125,6 +164,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
         departmentIds: account.departmentIds,
         scopes,
         careTeamPatientIds: await treatedBy(account.practitionerId),
+        launchPatientId: t.patient,
       };
     }
     const patientId = fhirUser?.startsWith('Patient/') ? fhirUser.slice('Patient/'.length) : t.patient;

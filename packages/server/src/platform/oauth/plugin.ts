@@ -13,8 +13,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Interaction } from 'oidc-provider';
+import { appendSetCookie } from '../auth/form-token.ts';
 import { capabilitySecurity, smartConfiguration } from './discovery.ts';
+import { registerSecondStepRoutes, renderSecondStep, type SecondStepHost } from './enrolment.ts';
 import { consentPage, htmlPage, loginPage, PAGE_HEADERS } from './html.ts';
+import { chosenPatient, needsPatientChoice, type PickerHost, sendPatientPicker } from './patient-picker.ts';
 import type { AuthServer } from './provider.ts';
 
 export { capabilitySecurity, smartConfiguration } from './discovery.ts';
@@ -144,6 +147,37 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer): void 
       .split(' ')
       .filter(Boolean);
 
+  const secure = new URL(server.issuer).protocol === 'https:';
+  const secondStep: SecondStepHost = {
+    mountPath,
+    secure,
+    secondFactor: interactions.secondFactor,
+    load,
+    async finish(req, reply, result) {
+      const to = await server.provider.interactionResult(
+        req.raw,
+        reply.raw,
+        { login: { accountId: result.accountId, amr: result.amr } },
+        { mergeWithLastSubmission: false },
+      );
+      if (result.sessionId && interactions.sessionCookie) {
+        appendSetCookie(reply.raw, interactions.sessionCookie(result.sessionId));
+      }
+      return reply.redirect(to, 303);
+    },
+  };
+  registerSecondStepRoutes(scope, secondStep);
+  const pickerHost = async (interaction: Interaction): Promise<PickerHost | undefined> =>
+    interactions.patientPicker && (await needsPatientChoice(interactions.patientPicker, interaction))
+      ? {
+          picker: interactions.patientPicker,
+          secure,
+          base: base(interaction.uid),
+          clientName: await clientName(interaction),
+          scopes: requestedScopes(interaction),
+        }
+      : undefined;
+
   scope.get(`${mountPath}/interaction/:uid`, async (req, reply) => {
     const interaction = await load(req, reply);
     if (!interaction) {
@@ -162,6 +196,10 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer): void 
       );
     }
     if (interaction.prompt.name === 'consent') {
+      const picker = await pickerHost(interaction);
+      if (picker) {
+        return sendPatientPicker(picker, req, reply, interaction);
+      }
       if (interactions.isFirstParty(String(interaction.params.client_id))) {
         return reply.redirect(await interactions.finishConsent(req.raw, reply.raw, interaction), 303);
       }
@@ -212,17 +250,19 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer): void 
     const result = await authenticate(username, password, totp, {
       ip: req.ip,
       clientId: String(interaction.params.client_id),
+      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
     });
     if ('error' in result) {
       return sendPage(reply, 401, loginPage({ action, clientName: name, username, error: result.error }));
     }
-    const to = await server.provider.interactionResult(
-      req.raw,
-      reply.raw,
-      { login: { accountId: result.accountId, amr: result.amr ?? (totp ? ['pwd', 'otp'] : ['pwd']) } },
-      { mergeWithLastSubmission: false },
-    );
-    return reply.redirect(to, 303);
+    if ('next' in result) {
+      return renderSecondStep(secondStep, req, reply, interaction, result);
+    }
+    return secondStep.finish(req, reply, {
+      accountId: result.accountId,
+      amr: result.amr ?? (totp ? ['pwd', 'otp'] : ['pwd']),
+      sessionId: result.sessionId,
+    });
   });
 
   scope.post(`${mountPath}/interaction/:uid/confirm`, async (req, reply) => {
@@ -232,6 +272,14 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer): void 
     }
     if (interaction.prompt.name !== 'consent') {
       return reply.redirect(base(interaction.uid), 303);
+    }
+    const picker = await pickerHost(interaction);
+    if (picker) {
+      const patient = await chosenPatient(picker, req, reply, interaction, parseForm(req.body));
+      if (!patient) {
+        return reply;
+      }
+      return reply.redirect(await interactions.finishConsent(req.raw, reply.raw, interaction, { patient }), 303);
     }
     return reply.redirect(await interactions.finishConsent(req.raw, reply.raw, interaction), 303);
   });
