@@ -29,11 +29,12 @@ function choice(p: Patient): PatientChoice {
   return { id: String(p.id), name: text || String(p.id), birthDate: p.birthDate, gender: p.gender };
 }
 
+/** A router answer as plain JSON (bodies may be JSON text, and bundle entries raw-JSON wrappers). */
 function parseBody<T>(body: unknown): T | undefined {
-  if (typeof body === 'string') {
-    return JSON.parse(body) as T;
+  if (body === undefined) {
+    return undefined;
   }
-  return body as T | undefined;
+  return JSON.parse(typeof body === 'string' ? body : JSON.stringify(body)) as T;
 }
 
 export function createPatientPicker(deps: PatientPickerDeps): PatientPicker {

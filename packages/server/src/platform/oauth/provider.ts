@@ -330,7 +330,8 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       jwks: ROUTES.jwks,
       end_session: ROUTES.endSession,
     },
-    claims: { openid: ['sub'], fhirUser: ['fhirUser'] },
+    // amr (pwd, otp) in the ID token: apps can see that the user signed in with a second factor
+    claims: { openid: ['sub', 'amr'], fhirUser: ['fhirUser'] },
     extraClientMetadata: {
       properties: ['smart_scope'],
       validator(_ctx, key, value) {
