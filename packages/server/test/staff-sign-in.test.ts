@@ -201,6 +201,49 @@ for (const engine of testEngines()) {
       assert.ok(Number(audit.rows[0].n) >= 2);
     });
 
+    it('lets the clinician pick the launch patient by a name without diacritics or by ID, and checks the choice', async () => {
+      const driver = new SignInDriver(srv.url);
+      const login = await driver.go(`${app.url}/launch`);
+      const mfa = await driver.go(new URL(formAction(login.html), srv.url).toString(), {
+        username: 'truongkhoa',
+        password: PASSWORD,
+      });
+      const picker = await driver.go(new URL(formAction(mfa.html), srv.url).toString(), {
+        token: field(mfa.html, 'token') as string,
+        form_token: field(mfa.html, 'form_token') as string,
+        code: code('truongkhoa'),
+      });
+      assert.match(picker.html, /<label for="q">Tìm theo họ tên hoặc mã/);
+      const folded = (patient.name?.[0]?.family as string)
+        .normalize('NFD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .replace(/đ/g, 'd')
+        .replace(/Đ/g, 'D');
+      const byName = await driver.go(`${picker.url}?q=${encodeURIComponent(folded)}`);
+      assert.ok(byName.html.includes(`value="${patient.id}"`));
+      const byId = await driver.go(`${picker.url}?q=${encodeURIComponent(patient.id as string)}`);
+      assert.equal([...byId.html.matchAll(/name="patient"/g)].length, 1);
+      assert.ok(byId.html.includes(`value="${patient.id}"`));
+      const none = await driver.go(`${picker.url}?q=khongcoai`);
+      assert.match(none.html, /Không tìm thấy bệnh nhân/);
+      const confirm = new URL(formAction(byId.html), srv.url).toString();
+      const unknown = await driver.go(confirm, {
+        patient: 'no-such-patient',
+        form_token: field(byId.html, 'form_token') as string,
+      });
+      assert.equal(unknown.status, 400);
+      assert.equal(unknown.appUrl, undefined);
+      assert.match(unknown.html, /Hãy chọn một bệnh nhân bạn được phép xem/);
+      const forged = await driver.go(confirm, { patient: patient.id as string, form_token: 'x'.repeat(43) });
+      assert.equal(forged.status, 403);
+      assert.equal(forged.appUrl, undefined);
+      const ok = await driver.go(confirm, {
+        patient: patient.id as string,
+        form_token: field(byId.html, 'form_token') as string,
+      });
+      assert.ok(ok.appUrl?.startsWith(`${app.url}/app?code=`));
+    });
+
     it('does not let a doctor finish signing in with the password alone', async () => {
       const driver = new SignInDriver(srv.url);
       const login = await driver.go(`${app.url}/launch`);
