@@ -50,10 +50,7 @@ const LOGIN_MESSAGES: Record<string, string> = {
   locked: 'Tài khoản tạm khoá do đăng nhập sai nhiều lần; thử lại sau 15 phút. / Account locked for 15 minutes.',
   disabled: 'Tài khoản đã bị vô hiệu hoá. / This account is disabled.',
   'rate-limited': 'Quá nhiều lần thử; vui lòng đợi. / Too many attempts; please wait.',
-  'mfa-required': 'Nhập mã xác thực 6 số từ ứng dụng. / Enter the 6-digit code from your authenticator app.',
   'mfa-invalid': 'Mã xác thực không đúng. / The code is not valid.',
-  'mfa-enrolment-required':
-    'Vai trò này bắt buộc xác thực hai lớp: hãy đăng ký ứng dụng xác thực với quản trị viên. / This role requires two-factor authentication: enrol an authenticator first.',
 };
 
 /**
