@@ -187,7 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
 
   let security: Security | undefined;
   if (config.security) {
-    security = await createSecurity(app, db, { ...config.security, publicUrl: config.publicUrl, fhirBase });
+    security = await createSecurity(app, db, { ...config.security, publicUrl: config.publicUrl, fhirBase }, router);
     securityBlock = authSecurityBlock(security.authServer);
   }
   registerFhirRoutes(app, router, '/fhir/R4', security?.fhir);

@@ -18,6 +18,10 @@ export interface SenConfig {
   secretKey?: string;
   /** SEN_DEMO_CLIENT_SECRET: secret of the demo system client `sen-demo` (demo mode only). */
   demoClientSecret: string;
+  /** SEN_DEMO_STAFF_PASSWORD: password of the seeded demo staff accounts (demo mode only). */
+  demoStaffPassword: string;
+  /** SEN_DEMO_TOTP_SECRET: key the demo accounts' TOTP secrets are derived from (demo mode only). */
+  demoTotpSecret: string;
   /** SEN_AUDIT_SEAL_MS: how often the audit trail is sealed into its hash chain (default 5000 ms). */
   auditSealMs: number;
   /** SEN_AUDIT_INFLIGHT: most audit inserts committing at once (default 1: one group commit at a time). */
@@ -70,6 +74,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
       claim: env.SEN_NATIONAL_ID_CLAIM || 'sub',
     };
   }
+  if (mode === 'production' && (env.SEN_DEMO_STAFF_PASSWORD || env.SEN_DEMO_TOTP_SECRET)) {
+    throw new Error(
+      'SEN_DEMO_STAFF_PASSWORD and SEN_DEMO_TOTP_SECRET are demo settings: unset them in production mode',
+    );
+  }
   return {
     port,
     host,
@@ -84,6 +93,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
     auth,
     secretKey: env.SEN_SECRET_KEY || undefined,
     demoClientSecret: env.SEN_DEMO_CLIENT_SECRET ?? 'sen-demo-secret',
+    demoStaffPassword: env.SEN_DEMO_STAFF_PASSWORD || 'Sen-demo-2026!',
+    demoTotpSecret: env.SEN_DEMO_TOTP_SECRET || 'sen-demo-totp',
     auditSealMs: Number(env.SEN_AUDIT_SEAL_MS ?? 5000),
     auditInFlight: Number(env.SEN_AUDIT_INFLIGHT ?? 1),
     corsOrigins: (env.SEN_CORS_ORIGINS ?? '')

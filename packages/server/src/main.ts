@@ -14,7 +14,7 @@ const db = await openDb({
   poolSize: config.dbPoolSize,
 });
 const { applied } = await migrate(db);
-const { app, router } = await buildApp({
+const { app, router, security } = await buildApp({
   db,
   config: {
     publicUrl: config.publicUrl,
@@ -41,6 +41,15 @@ if (config.seed) {
   const { seedDemo } = await import('./seed/seed.ts');
   const seeded = await seedDemo(router, { sharedDir: config.sharedDir });
   app.log.info({ seeded: seeded.created, skipped: seeded.skipped }, 'demo data ready');
+}
+let demoAccounts: { username: string; role: string; mfa: boolean }[] = [];
+if (config.seed && config.mode === 'demo' && security) {
+  const { seedDemoAccounts } = await import('./seed/demo-accounts.ts');
+  demoAccounts = await seedDemoAccounts(security.accounts, {
+    mode: config.mode,
+    password: config.demoStaffPassword,
+    totpSecret: config.demoTotpSecret,
+  });
 }
 
 let closing = false;
@@ -71,6 +80,14 @@ if (config.auth && config.mode === 'demo') {
   process.stdout.write(
     `  Demo API token: curl -s -u sen-demo:${secret} -d grant_type=client_credentials -d 'scope=system/*.cruds' ${config.publicUrl}/oidc/token\n`,
   );
+  if (demoAccounts.length > 0) {
+    // usernames only: the password and the TOTP secrets are in the README (never in logs)
+    process.stdout.write(
+      `  Demo staff sign-in (password: see README "Demo accounts"; codes: npm run demo:totp -- <username>):\n` +
+        demoAccounts.map((a) => `    ${a.username.padEnd(15)} ${a.role}${a.mfa ? ' (MFA)' : ''}`).join('\n') +
+        `\n  Tài khoản / account: ${config.publicUrl}/account\n`,
+    );
+  }
 } else if (!config.auth) {
   process.stdout.write('  WARNING: SEN_AUTH=off: the API is open to anyone who can reach it.\n');
 }

@@ -3,16 +3,27 @@ import type { Db } from '@sen/db';
 import { outcomes } from '@sen/fhir';
 import { AuditLog } from '@sen/store';
 import type { FhirSecurity } from '../fhir/rest.ts';
+import type { FhirRouter } from '../fhir/router.ts';
 import { AuditBatcher } from './audit-batcher.ts';
+import { accountCookie, registerAccountPage } from './auth/account-page.ts';
 import { StaffAccounts } from './auth/index.ts';
 import type { Principal } from './gate/gate.ts';
 import { BreakGlassGrants } from './gate/break-glass.ts';
 import { parseScopes, type ResourceScope } from './gate/scopes.ts';
 import { systemPrincipals } from './gate/system-principal.ts';
 import { type RateLimitConfig, RateLimiter } from './rate-limit.ts';
-import { type AuthServer, createAuthServer, deriveKey, registerAuthServer, resolveSecretKey } from './oauth/index.ts';
+import { createPatientPicker } from './launch-patients.ts';
+import {
+  type AuthServer,
+  type AuthServerTtl,
+  createAuthServer,
+  deriveKey,
+  registerAuthServer,
+  resolveSecretKey,
+} from './oauth/index.ts';
 import type { NationalIdConfig } from './oauth/national-id.ts';
 import { createPatientSignIn, type PatientSignIn } from './patient-sign-in.ts';
+import { staffSecondFactor } from './staff-sign-in.ts';
 
 export interface SecurityConfig {
   mode: 'demo' | 'production';
@@ -33,6 +44,10 @@ export interface SecurityConfig {
   nationalId?: NationalIdConfig;
   /** How often guardian links look for RelatedPerson changes, ms (default 2000; 0: only on patients.guardians.poll()). */
   guardianPollMs?: number;
+  /** Token lifetimes (tests shorten them). */
+  ttl?: AuthServerTtl;
+  /** Leeway on access token expiry, seconds (default 5). */
+  clockToleranceSeconds?: number;
 }
 
 export interface Security {
@@ -52,10 +67,7 @@ const LOGIN_MESSAGES: Record<string, string> = {
   locked: 'Tài khoản tạm khoá do đăng nhập sai nhiều lần; thử lại sau 15 phút. / Account locked for 15 minutes.',
   disabled: 'Tài khoản đã bị vô hiệu hoá. / This account is disabled.',
   'rate-limited': 'Quá nhiều lần thử; vui lòng đợi. / Too many attempts; please wait.',
-  'mfa-required': 'Nhập mã xác thực 6 số từ ứng dụng. / Enter the 6-digit code from your authenticator app.',
   'mfa-invalid': 'Mã xác thực không đúng. / The code is not valid.',
-  'mfa-enrolment-required':
-    'Vai trò này bắt buộc xác thực hai lớp: hãy đăng ký ứng dụng xác thực với quản trị viên. / This role requires two-factor authentication: enrol an authenticator first.',
 };
 
 /** Where Sen's web app runs: the public URL, and in demo mode the Vite dev server too. */
@@ -69,9 +81,15 @@ function webOrigins(config: SecurityConfig): string[] {
  * Identity for Sen: the OpenID Connect / SMART authorization server, staff accounts, the tamper-evident audit
  * trail, and the bridge from a bearer token to the gate's Principal.
  */
-export async function createSecurity(app: FastifyInstance, db: Db, config: SecurityConfig): Promise<Security> {
+export async function createSecurity(
+  app: FastifyInstance,
+  db: Db,
+  config: SecurityConfig,
+  router?: FhirRouter,
+): Promise<Security> {
   const secret = await resolveSecretKey({ mode: config.mode, value: config.secretKey, dataDir: config.dataDir });
   const accounts = new StaffAccounts({ db, encryptionKey: deriveKey(secret, 'staff-accounts') });
+  const secure = new URL(config.publicUrl).protocol === 'https:';
   const audit = new AuditLog(db);
   const patients = createPatientSignIn({
     db,
@@ -106,7 +124,13 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
       return { accountId: a.id, claims: () => ({ fhirUser: `Practitioner/${a.practitionerId}` }) };
     },
     authenticate: async (username, password, totp, ctx) => {
-      const r = await accounts.authenticate({ username, password, totp, ip: ctx.ip });
+      const r = await accounts.authenticate({ username, password, totp, ip: ctx.ip, userAgent: ctx.userAgent });
+      if (!r.ok && (r.reason === 'mfa-required' || r.reason === 'mfa-enrolment-required')) {
+        // password right, a second step follows (not a failure; the step's own outcome is audited)
+        return r.reason === 'mfa-required'
+          ? { next: 'mfa', token: r.mfaToken }
+          : { next: 'enrol', token: r.enrolmentToken };
+      }
       await audit.record({
         action: r.ok ? 'login' : 'login-failed',
         outcome: r.ok ? 'success' : 'failure',
@@ -116,13 +140,25 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
         detail: r.ok ? undefined : { reason: r.reason },
       });
       if (r.ok) {
-        return { accountId: r.account.id, amr: r.account.mfaEnabled ? ['pwd', 'otp'] : ['pwd'] };
+        return {
+          accountId: r.account.id,
+          amr: r.account.mfaEnabled ? ['pwd', 'otp'] : ['pwd'],
+          sessionId: r.session.id,
+        };
       }
       return { error: LOGIN_MESSAGES[r.reason] ?? LOGIN_MESSAGES.invalid };
     },
+    secondFactor: staffSecondFactor(accounts, audit),
+    patientPicker: router
+      ? createPatientPicker({ router, accounts, audit, treatedBy: (id) => treatedBy(id) })
+      : undefined,
+    sessionCookie: (sessionId) => accountCookie(sessionId, secure),
+    ttl: config.ttl,
+    clockToleranceSeconds: config.clockToleranceSeconds,
     logger: { warn: (o, m) => app.log.warn(o, m), error: (o, m) => app.log.error(o, m) },
   });
   await registerAuthServer(app, authServer, { externalSignIn: patients.externalSignIn });
+  registerAccountPage(app, { accounts, audit, secure, revokeGrants: (id) => authServer.revokeAccount(id) });
 
   // who a clinician is treating: patients of encounters, care teams and episodes naming them (cached briefly)
   const careTeams = new Map<string, { at: number; ids: Set<string> }>();
@@ -180,6 +216,7 @@ export async function createSecurity(app: FastifyInstance, db: Db, config: Secur
         scopes,
         careTeamPatientIds: await treatedBy(account.practitionerId),
         breakGlass: await breakGlass.activeFor(account.id),
+        launchPatientId: t.patient,
       };
     }
     const patient = await patients.principal(t, scopes);

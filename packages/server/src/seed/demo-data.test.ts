@@ -14,6 +14,7 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { fold, SEN_SID, VN_CORE_SID, validateBhytCode, validateCccd } from '@sen/vn';
+import { STAFF_ROLES } from '../platform/auth/roles.ts';
 import { builtinAdminUnits, defaultSharedDir, loadAdminUnits, PROVINCE_CODES_2025 } from './admin-units.ts';
 import { buildDemoBundle, createRng } from './demo-data.ts';
 
@@ -221,13 +222,13 @@ describe('buildDemoBundle', () => {
     }
   });
 
-  it('contains 15 staff with Vietnamese names and role codes', () => {
+  it('contains 18 staff with Vietnamese names and a role code for every staff role', () => {
     const practitioners = resources<Practitioner>(bundle, 'Practitioner');
     const roles = resources<PractitionerRole>(bundle, 'PractitionerRole');
-    assert.equal(practitioners.length, 15);
-    assert.equal(roles.length, 15);
+    assert.equal(practitioners.length, 18);
+    assert.equal(roles.length, 18);
     const codes = new Set(roles.map((r) => r.code?.[0].coding?.[0].code));
-    for (const code of ['doctor', 'nurse', 'receptionist', 'lab-technician', 'radiologist', 'pharmacist', 'cashier']) {
+    for (const code of STAFF_ROLES) {
       assert.ok(codes.has(code), code);
     }
     for (const p of practitioners) {

@@ -10,7 +10,16 @@ const HL7_PRACTITIONER_ROLE = 'http://terminology.hl7.org/CodeSystem/practitione
 export const HOSPITAL_NAME = 'Bệnh viện Đa khoa Sen';
 
 export type RoleCode =
-  'doctor' | 'nurse' | 'receptionist' | 'lab-technician' | 'radiologist' | 'pharmacist' | 'cashier';
+  | 'doctor'
+  | 'nurse'
+  | 'receptionist'
+  | 'lab-technician'
+  | 'radiology-technician'
+  | 'radiologist'
+  | 'pharmacist'
+  | 'cashier'
+  | 'department-head'
+  | 'facility-admin';
 
 const ROLES: Record<RoleCode, { display: string; hl7?: string; prefix?: string; licensed: boolean }> = {
   doctor: { display: 'Bác sĩ', hl7: 'doctor', prefix: 'BS.', licensed: true },
@@ -20,6 +29,9 @@ const ROLES: Record<RoleCode, { display: string; hl7?: string; prefix?: string; 
   radiologist: { display: 'Bác sĩ chẩn đoán hình ảnh', hl7: 'doctor', prefix: 'BS.', licensed: true },
   pharmacist: { display: 'Dược sĩ', hl7: 'pharmacist', prefix: 'DS.', licensed: true },
   cashier: { display: 'Thu ngân', licensed: false },
+  'radiology-technician': { display: 'Kỹ thuật viên chẩn đoán hình ảnh', prefix: 'KTV.', licensed: true },
+  'department-head': { display: 'Trưởng khoa', hl7: 'doctor', prefix: 'BS.', licensed: true },
+  'facility-admin': { display: 'Quản trị cơ sở', licensed: false },
 };
 
 interface DepartmentDef {
@@ -45,7 +57,8 @@ const DEPARTMENTS: DepartmentDef[] = [
   { code: 'K08', name: 'Khoa Dược', rooms: ['Nhà thuốc bệnh viện', 'Kho dược'] },
 ];
 
-const STAFF: { role: RoleCode; dept: string; sex: Sex }[] = [
+/** `dept` undefined: works for the whole facility (the administrator). */
+const STAFF: { role: RoleCode; dept?: string; sex: Sex }[] = [
   { role: 'doctor', dept: 'K01', sex: 'male' },
   { role: 'doctor', dept: 'K01', sex: 'female' },
   { role: 'doctor', dept: 'K02', sex: 'male' },
@@ -61,7 +74,29 @@ const STAFF: { role: RoleCode; dept: string; sex: Sex }[] = [
   { role: 'lab-technician', dept: 'K06', sex: 'male' },
   { role: 'radiologist', dept: 'K07', sex: 'male' },
   { role: 'pharmacist', dept: 'K08', sex: 'female' },
+  { role: 'radiology-technician', dept: 'K07', sex: 'female' },
+  { role: 'department-head', dept: 'K02', sex: 'male' },
+  { role: 'facility-admin', sex: 'male' },
 ];
+
+/** One seeded staff member as a sign-in account needs it (demo-accounts.ts): no names. */
+export interface DemoStaffEntry {
+  practitionerId: string;
+  practitionerRoleId: string;
+  role: RoleCode;
+  /** Organization id of the department; undefined for facility-wide staff. */
+  departmentId?: string;
+}
+
+/** The seeded staff, in seed order (the same ids buildStaff writes). */
+export function demoStaffDirectory(): DemoStaffEntry[] {
+  return STAFF.map((s, i) => ({
+    practitionerId: staffId(i + 1),
+    practitionerRoleId: staffRoleId(i + 1),
+    role: s.role,
+    departmentId: s.dept ? deptOrgId(s.dept) : undefined,
+  }));
+}
 
 export const HOSPITAL_ID = id('hospital');
 const SITE_ID = id('site');
@@ -69,6 +104,7 @@ const deptOrgId = (code: string): string => id('dept', code);
 const deptLocId = (code: string): string => id('loc', code);
 const roomId = (code: string, n: number): string => id('loc', code, `r${n}`);
 const staffId = (n: number): string => id('s', String(n).padStart(2, '0'));
+const staffRoleId = (n: number): string => id('role', String(n).padStart(2, '0'));
 
 export function buildHospital(b: DemoBuilder, units: AdminUnits): Map<string, string[]> {
   const province = units.provinces.find((p) => p.code === '79') ?? units.provinces[0];
@@ -181,16 +217,18 @@ export function buildStaff(b: DemoBuilder): StaffMember[] {
     if (role.hl7) {
       coding.push({ system: HL7_PRACTITIONER_ROLE, code: role.hl7 });
     }
-    const dept = DEPARTMENTS.find((d) => d.code === s.dept) as DepartmentDef;
+    const dept = DEPARTMENTS.find((d) => d.code === s.dept);
     b.add<PractitionerRole>({
       resourceType: 'PractitionerRole',
-      id: id('role', String(n).padStart(2, '0')),
+      id: staffRoleId(n),
       active: true,
       practitioner: b.ref('Practitioner', pid, name.text),
-      organization: b.ref('Organization', deptOrgId(s.dept), dept.name),
+      organization: dept
+        ? b.ref('Organization', deptOrgId(dept.code), dept.name)
+        : b.ref('Organization', HOSPITAL_ID, HOSPITAL_NAME),
       code: [{ coding, text: role.display }],
-      location: [b.ref('Location', deptLocId(s.dept), dept.name)],
+      location: [dept ? b.ref('Location', deptLocId(dept.code), dept.name) : b.ref('Location', SITE_ID, HOSPITAL_NAME)],
     });
-    return { id: pid, role: s.role, dept: s.dept, name: name.text };
+    return { id: pid, role: s.role, dept: s.dept ?? '', name: name.text };
   });
 }

@@ -346,6 +346,52 @@ export class StaffAccounts {
     return { ok: true };
   }
 
+  /**
+   * A user changing their own password: the current one is checked first (a wrong one counts towards the lockout),
+   * then the new one against the policy; other sessions end (see `setPassword`).
+   */
+  async changePassword(input: {
+    accountId: string;
+    currentPassword: string;
+    newPassword: string;
+    ip: string;
+    keepSessionId?: string;
+  }): Promise<PasswordPolicyResult | { ok: false; reason: 'invalid' | 'locked' | 'disabled' | 'rate-limited' }> {
+    const now = this.#clock();
+    const row = await this.#row('id = $1', [input.accountId]);
+    const { attempt, refusal } = await this.#secondStep(now, String(input.ip ?? ''), row, row, input.accountId);
+    if (refusal || !row) {
+      return refusal ?? { ok: false, reason: 'invalid' };
+    }
+    const current = String(input.currentPassword ?? '');
+    const ok =
+      row.password_hash !== null && current.length <= MAX_PASSWORD_INPUT
+        ? await verifyPassword(row.password_hash, current)
+        : false;
+    if (!ok) {
+      await attempt('invalid', row.id);
+      return { ok: false, reason: 'invalid' };
+    }
+    await this.#guard.release(row.id);
+    return this.setPassword(row.id, String(input.newPassword ?? ''), { keepSessionId: input.keepSessionId });
+  }
+
+  /**
+   * Provisioning only (the demo seed): turns MFA on with a given base32 secret, without a confirming code. Real
+   * users enrol through `enrolMfa` + `confirmMfa`, which prove that their authenticator holds the secret.
+   */
+  async provisionMfa(accountId: string, secret: string): Promise<void> {
+    const { rowCount } = await this.#db.query(
+      `UPDATE staff_account SET mfa_secret = $2, mfa_enabled = true, mfa_pending_secret = NULL, mfa_last_step = NULL,
+         updated_at = $3::timestamptz
+       WHERE id = $1`,
+      [accountId, this.#box.seal(secret, mfaAad(accountId)), this.#now()],
+    );
+    if (rowCount === 0) {
+      throw new AccountError('not-found', 'no such account');
+    }
+  }
+
   /** Disabling signs the account out everywhere; a disabled account cannot sign in (its sessions are invalid). */
   async setDisabled(accountId: string, disabled: boolean): Promise<StaffAccount> {
     const { rowCount } = await this.#db.query(
@@ -490,13 +536,18 @@ export class StaffAccounts {
    * Starts (or restarts) enrolment: a new secret, kept encrypted as pending until `confirmMfa`. Undefined when the
    * token is unknown, used or expired, or the account is missing or disabled. Re-enrolling an account that already
    * has MFA (by accountId) keeps the current authenticator working until the new one is confirmed; the caller should
-   * have asked for a fresh sign-in or code first.
+   * have asked for a fresh sign-in or code first. `reusePending` shows the pending secret again instead of a new one.
    */
-  async enrolMfa(subject: MfaSubject): Promise<MfaEnrolment | undefined> {
+  async enrolMfa(subject: MfaSubject, options: { reusePending?: boolean } = {}): Promise<MfaEnrolment | undefined> {
     const now = this.#clock();
     const row = await this.#subject(subject, now);
     if (!row || row.disabled) {
       return undefined;
+    }
+    if (options.reusePending && row.mfa_pending_secret) {
+      // the same page shown again (a mistyped code): the secret already scanned stays
+      const pending = this.#box.open(row.mfa_pending_secret, mfaAad(row.id));
+      return { accountId: row.id, secret: pending, uri: totpUri(pending, row.username) };
     }
     const secret = generateTotpSecret();
     await this.#db.query(

@@ -95,6 +95,47 @@ describe('access gate: decisions', () => {
     assert.equal(decide(v1, { action: 'read', resourceType: 'Condition' }).allow, false);
   });
 
+  it('limits the SMART patient/ scopes of a clinician to the launch patient compartment', () => {
+    const launched = staff(['doctor'], {
+      scopes: parseScopes('launch/patient patient/*.rs'),
+      launchPatientId: 'p-launch',
+    });
+    const patient = { resourceType: 'Patient', id: 'p-launch' } as Resource;
+    assert.equal(decide(launched, { action: 'read', resourceType: 'Patient', resource: patient, now }).allow, true);
+    assert.deepEqual(
+      decide(launched, {
+        action: 'read',
+        resourceType: 'Patient',
+        resource: { resourceType: 'Patient', id: 'p-else' } as Resource,
+        patientIds: ['p-else'],
+        now,
+      }),
+      { allow: false, status: 404, reason: 'Not found' },
+    );
+    assert.equal(
+      decide(launched, { action: 'read', resourceType: 'Observation', patientIds: ['p-launch'], now }).allow,
+      true,
+    );
+    assert.deepEqual(decide(launched, { action: 'search', resourceType: 'Observation', now }), {
+      allow: true,
+      filter: { patientIds: ['p-launch'], sensitiveOnlyFor: [] },
+      purposeOfUse: 'TREAT',
+    });
+    // patient/ scopes read only, and the role matrix still applies
+    assert.equal(
+      decide(launched, { action: 'update', resourceType: 'Observation', patientIds: ['p-launch'], now }).allow,
+      false,
+    );
+    const cashier = staff(['cashier'], { scopes: parseScopes('patient/*.rs'), launchPatientId: 'p-launch' });
+    assert.equal(
+      decide(cashier, { action: 'read', resourceType: 'Observation', patientIds: ['p-launch'], now }).allow,
+      false,
+    );
+    // without a launch patient, patient/ scopes give a clinician nothing
+    const noLaunch = staff(['doctor'], { scopes: parseScopes('patient/*.rs') });
+    assert.equal(decide(noLaunch, { action: 'read', resourceType: 'Patient', resource: patient, now }).allow, false);
+  });
+
   it('hides resources of another facility as if they did not exist (404)', () => {
     const other = {
       ...hiv,

@@ -18,6 +18,11 @@ export type Principal =
       careTeamPatientIds: ReadonlySet<string>;
       /** Emergency access grants given by break-the-glass. */
       breakGlass?: readonly BreakGlassGrant[];
+      /**
+       * The patient in context of a SMART launch (`launch/patient`): the app's `patient/` scopes reach this
+       * patient's compartment only (the user's `user/` scopes are not narrowed).
+       */
+      launchPatientId?: string;
     }
   | {
       kind: 'patient';
@@ -197,11 +202,34 @@ export function decide(principal: Principal, req: AccessRequest): Decision {
       if (!principal.roles.some((r) => roleAllows(r, req.resourceType, interaction))) {
         return deny(403, `No role of this account may ${req.action} ${req.resourceType}`);
       }
-      if (!scopesAllow(principal.scopes, 'user', req.resourceType, interaction)) {
+      const byUserScope = scopesAllow(principal.scopes, 'user', req.resourceType, interaction);
+      const launchPatient = principal.launchPatientId;
+      if (!byUserScope && !(launchPatient && scopesAllow(principal.scopes, 'patient', req.resourceType, interaction))) {
         return deny(403, `The app's scopes do not allow ${req.action} on ${req.resourceType}`);
       }
       if (!sameFacility(req.resource, principal.facilityId)) {
         return deny(404, 'Not found');
+      }
+      if (!byUserScope && launchPatient) {
+        // SMART patient/ scopes of a clinician: the launch patient's compartment only
+        const inContext =
+          interaction === 's' ||
+          (req.resourceType === 'Patient' && req.resource?.id === launchPatient) ||
+          patientIds.includes(launchPatient);
+        if (!inContext) {
+          return deny(404, 'Not found');
+        }
+        if (interaction === 's') {
+          const opened = (principal.breakGlass ?? []).some(
+            (g) => g.patientId === launchPatient && g.grantedAt <= now && now < g.expiresAt,
+          );
+          const treating = principal.careTeamPatientIds.has(launchPatient) || opened;
+          return {
+            allow: true,
+            filter: { patientIds: [launchPatient], sensitiveOnlyFor: treating ? [launchPatient] : [] },
+            purposeOfUse: 'TREAT',
+          };
+        }
       }
       if (interaction === 's') {
         // sensitive resources only of the patients this clinician treats (or opened by break-the-glass)

@@ -9,6 +9,7 @@ export {
   type AuthenticateResult,
   type AuthServer,
   type AuthServerOptions,
+  type AuthServerTtl,
   type BackendClientRegistration,
   createAuthServer,
   DEFAULT_DEMO_CLIENT_SECRET,

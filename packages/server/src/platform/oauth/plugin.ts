@@ -15,9 +15,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Interaction } from 'oidc-provider';
 // the provider's own request-context storage (a plain module without an exports map): see releaseProviderContext
 import providerAls from 'oidc-provider/lib/helpers/als.js';
-import { capabilitySecurity, smartConfiguration } from './discovery.ts';
+import { appendSetCookie } from '../auth/form-token.ts';
 import { registerCsrf } from './csrf.ts';
+import { capabilitySecurity, smartConfiguration } from './discovery.ts';
+import { registerSecondStepRoutes, renderSecondStep, type SecondStepHost } from './enrolment.ts';
 import { consentPage, htmlPage, loginPage, type LoginPageOptions, PAGE_HEADERS } from './html.ts';
+import { chosenPatient, needsPatientChoice, type PickerHost, sendPatientPicker } from './patient-picker.ts';
 import type { AuthServer } from './provider.ts';
 
 export { capabilitySecurity, smartConfiguration } from './discovery.ts';
@@ -187,6 +190,37 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer, extern
       .split(' ')
       .filter(Boolean);
 
+  const secure = new URL(server.issuer).protocol === 'https:';
+  const secondStep: SecondStepHost = {
+    mountPath,
+    secure,
+    secondFactor: interactions.secondFactor,
+    load,
+    async finish(req, reply, result) {
+      const to = await server.provider.interactionResult(
+        req.raw,
+        reply.raw,
+        { login: { accountId: result.accountId, amr: result.amr } },
+        { mergeWithLastSubmission: false },
+      );
+      if (result.sessionId && interactions.sessionCookie) {
+        appendSetCookie(reply.raw, interactions.sessionCookie(result.sessionId));
+      }
+      return reply.redirect(to, 303);
+    },
+  };
+  registerSecondStepRoutes(scope, secondStep);
+  const pickerHost = async (interaction: Interaction): Promise<PickerHost | undefined> =>
+    interactions.patientPicker && (await needsPatientChoice(interactions.patientPicker, interaction))
+      ? {
+          picker: interactions.patientPicker,
+          secure,
+          base: base(interaction.uid),
+          clientName: await clientName(interaction),
+          scopes: requestedScopes(interaction),
+        }
+      : undefined;
+
   scope.get(`${mountPath}/interaction/:uid`, async (req, reply) => {
     const interaction = await load(req, reply);
     if (!interaction) {
@@ -206,6 +240,10 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer, extern
       );
     }
     if (interaction.prompt.name === 'consent') {
+      const picker = await pickerHost(interaction);
+      if (picker) {
+        return sendPatientPicker(picker, req, reply, interaction);
+      }
       if (interactions.isFirstParty(String(interaction.params.client_id))) {
         return reply.redirect(await interactions.finishConsent(req.raw, reply.raw, interaction), 303);
       }
@@ -256,6 +294,7 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer, extern
     const result = await authenticate(username, password, totp, {
       ip: req.ip,
       clientId: String(interaction.params.client_id),
+      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
     });
     if ('error' in result) {
       return sendPage(
@@ -264,13 +303,14 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer, extern
         loginPage({ action, clientName: name, username, error: result.error, external: externalLink(interaction.uid) }),
       );
     }
-    const to = await server.provider.interactionResult(
-      req.raw,
-      reply.raw,
-      { login: { accountId: result.accountId, amr: result.amr ?? (totp ? ['pwd', 'otp'] : ['pwd']) } },
-      { mergeWithLastSubmission: false },
-    );
-    return reply.redirect(to, 303);
+    if ('next' in result) {
+      return renderSecondStep(secondStep, req, reply, interaction, result);
+    }
+    return secondStep.finish(req, reply, {
+      accountId: result.accountId,
+      amr: result.amr ?? (totp ? ['pwd', 'otp'] : ['pwd']),
+      sessionId: result.sessionId,
+    });
   });
 
   scope.post(`${mountPath}/interaction/:uid/confirm`, async (req, reply) => {
@@ -280,6 +320,14 @@ function registerInteractions(scope: FastifyInstance, server: AuthServer, extern
     }
     if (interaction.prompt.name !== 'consent') {
       return reply.redirect(base(interaction.uid), 303);
+    }
+    const picker = await pickerHost(interaction);
+    if (picker) {
+      const patient = await chosenPatient(picker, req, reply, interaction, parseForm(req.body));
+      if (!patient) {
+        return reply;
+      }
+      return reply.redirect(await interactions.finishConsent(req.raw, reply.raw, interaction, { patient }), 303);
     }
     return reply.redirect(await interactions.finishConsent(req.raw, reply.raw, interaction), 303);
   });

@@ -26,6 +26,8 @@ import Provider, {
 import { parseEncryptionKey, SecretBox } from '../auth/secret-box.ts';
 import { createAdapter, deleteAccountGrants, purgeExpired } from './adapter.ts';
 import { SEN_CLIENT_PROPERTIES, senClientMetadata, validateSenClientProperty } from './client-facility.ts';
+import type { SecondFactor } from './enrolment.ts';
+import type { PatientPicker } from './patient-picker.ts';
 import { ROUTES } from './discovery.ts';
 import { escapeHtml, htmlPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './html.ts';
 import {
@@ -64,14 +66,18 @@ export interface AuthAccount {
   claims(): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
-export type AuthenticateResult = { accountId: string; amr?: string[] } | { error: string };
+export type AuthenticateResult =
+  | { accountId: string; amr?: string[]; sessionId?: string }
+  | { error: string }
+  /** Password accepted; a second step follows (enrolment.ts): the TOTP code, or enrolment first. */
+  | { next: 'mfa' | 'enrol'; token: string };
 
 /** Checks a sign-in (the login form posts username, password and the TOTP code when given). */
 export type Authenticate = (
   username: string,
   password: string,
   totp: string | undefined,
-  context: { ip: string; clientId: string },
+  context: { ip: string; clientId: string; userAgent?: string },
 ) => Promise<AuthenticateResult>;
 
 export interface Logger {
@@ -115,6 +121,14 @@ export interface AuthServerOptions {
   findAccount?: (id: string) => Promise<AuthAccount | undefined>;
   /** Checks the login form; without it the sign-in page says that sign-in is not configured. */
   authenticate?: Authenticate;
+  /** The second sign-in step (TOTP code, MFA enrolment): enrolment.ts. */
+  secondFactor?: SecondFactor;
+  /** Lets a clinician choose the patient of a standalone `launch/patient` launch (patient-picker.ts). */
+  patientPicker?: PatientPicker;
+  /** The Set-Cookie value that keeps a staff session for Sen's own pages (the account page) after a sign-in. */
+  sessionCookie?: (sessionId: string) => string;
+  /** Leeway on access token expiry, seconds (default 5). */
+  clockToleranceSeconds?: number;
   /** Where the provider sends the browser for sign-in / consent (default `<mount path>/interaction/<uid>`). */
   interactionUrl?: (uid: string) => string;
   ttl?: AuthServerTtl;
@@ -199,10 +213,18 @@ export interface AuthServer {
 
 export interface InteractionSupport {
   authenticate?: Authenticate;
+  secondFactor?: SecondFactor;
+  patientPicker?: PatientPicker;
+  sessionCookie?: (sessionId: string) => string;
   isFirstParty(clientId: string): boolean;
   clientName(clientId: string): Promise<string | undefined>;
   /** Records the consent (a new grant with the missing scopes and the launch context); returns where to go next. */
-  finishConsent(req: IncomingMessage, res: ServerResponse, interaction: Interaction): Promise<string>;
+  finishConsent(
+    req: IncomingMessage,
+    res: ServerResponse,
+    interaction: Interaction,
+    choice?: { patient?: string },
+  ): Promise<string>;
 }
 
 interface StoredLaunch extends LaunchContext {
@@ -238,7 +260,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     session: options.ttl?.session ?? 8 * 60 * 60,
     interaction: options.ttl?.interaction ?? 10 * 60,
   };
-  const clockTolerance = 5;
+  const clockTolerance = options.clockToleranceSeconds ?? 5;
   const keyRetention = options.keyRetentionSeconds ?? DEFAULT_KEY_RETENTION_SECONDS;
   if (keyRetention < Math.max(ttl.accessToken, ttl.idToken) + clockTolerance) {
     throw new Error('keyRetentionSeconds must outlive the access and ID tokens');
@@ -317,7 +339,8 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       jwks: ROUTES.jwks,
       end_session: ROUTES.endSession,
     },
-    claims: { openid: ['sub'], fhirUser: ['fhirUser'] },
+    // amr (pwd, otp) in the ID token: apps can see that the user signed in with a second factor
+    claims: { openid: ['sub', 'amr'], fhirUser: ['fhirUser'] },
     extraClientMetadata: {
       properties: ['smart_scope', ...SEN_CLIENT_PROPERTIES],
       validator(_ctx, key, value) {
@@ -599,7 +622,12 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       : undefined;
   timer?.unref();
 
-  const saveLaunch = async (interaction: Interaction, grantId: string, accountId: string): Promise<string | null> => {
+  const saveLaunch = async (
+    interaction: Interaction,
+    grantId: string,
+    accountId: string,
+    chosenPatient?: string,
+  ): Promise<string | null> => {
     const scopes = new Set(String(interaction.params.scope ?? '').split(' '));
     const launch: StoredLaunch = { grantId, accountId };
     if (scopes.has('fhirUser') || scopes.has('launch/patient')) {
@@ -610,6 +638,8 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       }
       if (scopes.has('launch/patient') && typeof claims.patient === 'string') {
         launch.patient = claims.patient;
+      } else if (scopes.has('launch/patient') && chosenPatient) {
+        launch.patient = chosenPatient; // picked by a clinician (patient-picker.ts checked they may see them)
       }
     }
     const launchParam = interaction.params.launch;
@@ -631,12 +661,15 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
 
   const interactions: InteractionSupport = {
     authenticate: options.authenticate,
+    secondFactor: options.secondFactor,
+    patientPicker: options.patientPicker,
+    sessionCookie: options.sessionCookie,
     isFirstParty: (clientId) => firstParty.has(clientId),
     async clientName(clientId) {
       const client = await provider.Client.find(clientId);
       return client?.clientName ?? undefined;
     },
-    async finishConsent(req, res, interaction) {
+    async finishConsent(req, res, interaction, choice) {
       const accountId = interaction.session?.accountId;
       if (!accountId) {
         throw new Error('consent without a signed-in account');
@@ -657,7 +690,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         grant.addResourceScope(indicator, scopes.join(' '));
       }
       const grantId = await grant.save();
-      const problem = await saveLaunch(interaction, grantId, accountId);
+      const problem = await saveLaunch(interaction, grantId, accountId, choice?.patient);
       if (problem) {
         await grant.destroy();
         return provider.interactionResult(
