@@ -1,6 +1,6 @@
 /**
  * The DEMO catalogs shipped with Sen: small subsets written for the demo and the tests (common ICD-10 diagnoses,
- * common drugs, common lab tests, a service price list). They are NOT the national lists: codes of drugs, services
+ * common drugs, common lab tests, a service price list, the 54 ethnic groups). They are NOT the national lists: codes of drugs, services
  * and lab indicators are placeholders (DEMO-…, 99…), prices and registration numbers are invented. The full lists
  * come in through `npm run catalog -- import <kind> <file>`. Administrative units come from the shared reference data.
  */
@@ -21,6 +21,9 @@ export const DEMO_CATALOGS = [
   { kind: 'drugs', file: 'drugs.demo.csv', validFrom: '2026-01-01' },
   { kind: 'lab-indicators', file: 'lab.demo.csv', validFrom: '2025-04-11' },
   { kind: 'services', file: 'services.demo.csv', validFrom: '2026-01-01' },
+  // the 54 ethnic groups in the order and numbering of the GSO list (Quyết định 121-TCTK/PPCĐ, 1979), written
+  // from that list for Sen: check against the list your BHXH gateway uses before relying on the codes
+  { kind: 'ethnicities', file: 'ethnicities.demo.csv', validFrom: '1979-03-02' },
 ] as const;
 
 export function demoFile(name: string): string {

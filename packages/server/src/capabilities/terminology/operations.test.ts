@@ -114,6 +114,19 @@ for (const engine of testEngines()) {
       assert.equal(none.body.expansion.contains.length, 0);
     });
 
+    it('ships the 54 ethnic groups with their two-digit codes kept as strings, found without diacritics', async () => {
+      const eth = encodeURIComponent(CATALOG_URLS.ethnicities);
+      const kinh = await fhirFetch(srv.fhir, `CodeSystem/$lookup?system=${eth}&code=01`);
+      assert.equal(kinh.status, 200);
+      assert.equal(param(kinh.body, 'display')?.valueString, 'Kinh');
+      const all = await fhirFetch(srv.fhir, `ValueSet/$expand?url=${eth}&count=100`);
+      assert.equal(all.body.expansion.total, 54);
+      const found = await fhirFetch(srv.fhir, `ValueSet/$expand?url=${eth}&filter=hmong`);
+      assert.equal(found.body.expansion.contains[0].code, '08');
+      assert.equal(found.body.expansion.contains[0].display, 'HMông');
+      assert.equal((await fhirFetch(srv.fhir, `CodeSystem/$lookup?system=${eth}&code=55`)).status, 404);
+    });
+
     it('ranks the exact code first, then code prefixes in code order', async () => {
       const exact = await fhirFetch(srv.fhir, `ValueSet/$expand?url=${ICD}&filter=J06.9`);
       assert.equal(exact.body.expansion.contains[0].code, 'J06.9');
