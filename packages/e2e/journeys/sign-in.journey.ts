@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { chromiumAvailable, Journey, launch, SKIP_NOTICE } from '../src/browser.ts';
-import { type DemoSite, startDemoSite } from '../src/fixtures.ts';
-
-const PASSWORD = 'Tiep-don-2026!';
+import { DEMO_PASSWORD, type DemoSite, startDemoSite } from '../src/fixtures.ts';
 
 if (!chromiumAvailable()) {
   console.log(SKIP_NOTICE);
@@ -17,11 +15,10 @@ describe(
     let site: DemoSite;
     let browser: Browser;
     let j: Journey;
-    let username: string;
+    const username = 'tiepdon';
 
     before(async () => {
       site = await startDemoSite();
-      ({ username } = await site.account('receptionist', PASSWORD));
       browser = await launch();
       j = await Journey.open(browser, 'sign-in');
     });
@@ -42,7 +39,7 @@ describe(
       await j.page.getByRole('button', { name: 'Đăng nhập' }).click();
       await j.page.waitForURL(/\/oidc\/interaction\//);
       await j.page.locator('#username').fill(username);
-      await j.page.locator('#password').fill(PASSWORD);
+      await j.page.locator('#password').fill(DEMO_PASSWORD);
       await j.shot('login-form');
       await j.page.locator('button[type=submit]').first().click();
       await j.page.getByRole('heading', { name: 'Tìm bệnh nhân' }).waitFor();

@@ -1,19 +1,22 @@
-/** Dates and numbers the Vietnamese way (dd/MM/yyyy, 24-hour clock), or the English way when chosen. */
+/** Dates the Vietnamese way (dd/MM/yyyy, 24-hour clock), in the browser's time zone. */
 export function formatDate(value: string | undefined, lang: string): string {
   if (!value) {
     return '';
   }
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    const [y, m, d] = value.split('-');
-    return lang === 'vi' ? `${d}/${m}/${y}` : `${d}/${m}/${y}`;
+    return formatBirthDate(value);
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) {
     return value;
   }
   return new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', {
-    dateStyle: 'short',
-    timeStyle: 'short',
+    // dd/MM/yyyy HH:mm, the way Vietnamese forms write it (English: the same day-first order)
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
     hour12: false,
   }).format(date);
 }
