@@ -38,6 +38,14 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+if (files.some((f) => f.endsWith('.journey.ts'))) {
+  // build the web app once, before journeys run side by side (each would otherwise rebuild a stale build at once)
+  const built = spawnSync(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { stdio: 'inherit', cwd: root });
+  if (built.status !== 0) {
+    console.error('the web app did not build');
+    process.exit(1);
+  }
+}
 console.log(
   `Running ${files.length} test files on PGlite${process.env.TEST_DATABASE_URL ? ' and PostgreSQL (TEST_DATABASE_URL)' : ' only (set TEST_DATABASE_URL to add PostgreSQL)'}`,
 );

@@ -142,6 +142,8 @@ export interface StaffAccountsOptions {
   clock?: () => Date;
   policy?: Partial<AuthPolicy>;
   passwordParams?: Argon2Params;
+  /** The argon2 verification (default: passwords.ts `verifyPassword`); tests count and inspect the calls. */
+  verifyPassword?: (hash: string, password: string) => Promise<boolean>;
 }
 
 export type AccountErrorCode =
@@ -226,6 +228,7 @@ export class StaffAccounts {
   readonly #policy: AuthPolicy;
   readonly #params: Argon2Params;
   #dummyHash?: Promise<string>;
+  readonly #verify: (hash: string, password: string) => Promise<boolean>;
 
   constructor(options: StaffAccountsOptions) {
     this.#db = options.db;
@@ -235,6 +238,7 @@ export class StaffAccounts {
     this.#guard = new LoginGuard({ db: this.#db, policy: this.#policy, encryptionKey: options.encryptionKey });
     this.#sessions = new StaffSessions({ db: this.#db, clock: this.#clock, policy: this.#policy });
     this.#params = options.passwordParams ?? ARGON2_PARAMS;
+    this.#verify = options.verifyPassword ?? verifyPassword;
   }
 
   get policy(): Readonly<AuthPolicy> {
@@ -366,7 +370,7 @@ export class StaffAccounts {
     const current = String(input.currentPassword ?? '');
     const ok =
       row.password_hash !== null && current.length <= MAX_PASSWORD_INPUT
-        ? await verifyPassword(row.password_hash, current)
+        ? await this.#verify(row.password_hash, current)
         : false;
     if (!ok) {
       await attempt('invalid', row.id);
@@ -471,7 +475,7 @@ export class StaffAccounts {
     }
     const passwordOk =
       row.password_hash !== null && password.length <= MAX_PASSWORD_INPUT
-        ? await verifyPassword(row.password_hash, password)
+        ? await this.#verify(row.password_hash, password)
         : (await this.#dummyVerify(password), false);
     if (!passwordOk) {
       await attempt('invalid', row.id);
@@ -747,7 +751,7 @@ export class StaffAccounts {
   /** A verification against a fixed hash with the same parameters, so an unknown username costs the same time. */
   async #dummyVerify(password: string): Promise<void> {
     this.#dummyHash ??= hashPassword(randomBytes(24).toString('base64url'), this.#params);
-    await verifyPassword(await this.#dummyHash, password.slice(0, MAX_PASSWORD_INPUT));
+    await this.#verify(await this.#dummyHash, password.slice(0, MAX_PASSWORD_INPUT));
   }
 
   /** Checks a TOTP code against the enrolled secret and records its step, so the same code is refused next time. */

@@ -1,5 +1,5 @@
 import type { Patient } from '@medplum/fhirtypes';
-import { Badge, Button, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Badge, Button, Group, Text, TextInput } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactElement, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -8,7 +8,7 @@ import { entriesOf } from '../../api/fhir.ts';
 import { displayName } from '../../app/staff.ts';
 import { useSession } from '../../auth/AuthContext.tsx';
 import { formatBirthDate } from '../../ui/format.ts';
-import { EmptyState, ErrorState, LoadingState } from '../../ui/states/States.tsx';
+import { ResultTable } from '../../ui/ResultTable.tsx';
 
 const CCCD_SYSTEM = VN_CORE_SID.cccd;
 const isBhyt = (system: string): boolean => system === VN_CORE_SID.bhyt;
@@ -48,8 +48,24 @@ export function PatientSearchPage(): ReactElement {
   const gender = (g: string | undefined): string =>
     t(`patients.${g === 'male' || g === 'female' || g === 'other' ? g : 'unknown'}`);
   return (
-    <Stack>
-      <Title order={2}>{t('patients.title')}</Title>
+    <ResultTable<Patient>
+      title={t('patients.title')}
+      query={result}
+      asked={submitted.length > 0}
+      rows={patients}
+      empty={t('patients.none')}
+      columns={[
+        { header: t('patients.name'), strong: true, cell: (p) => displayName(p) },
+        { header: t('patients.birthDate'), cell: (p) => formatBirthDate(p.birthDate) },
+        { header: t('patients.gender'), cell: (p) => gender(p.gender) },
+        { header: t('patients.cccd'), cell: (p) => identifierOf(p, (s) => s === CCCD_SYSTEM) },
+        {
+          header: t('patients.bhyt'),
+          cell: (p) => (identifierOf(p, isBhyt) ? <Badge variant="light">{identifierOf(p, isBhyt)}</Badge> : null),
+        },
+        { header: t('patients.address'), cell: (p) => p.address?.[0]?.text ?? p.address?.[0]?.city },
+      ]}
+    >
       <form onSubmit={onSubmit} role="search">
         <Group align="end">
           <TextInput
@@ -66,42 +82,11 @@ export function PatientSearchPage(): ReactElement {
           </Button>
         </Group>
       </form>
-      {result.isLoading && <LoadingState />}
-      {result.error && <ErrorState error={result.error} onRetry={() => void result.refetch()} />}
-      {result.data && patients.length === 0 && <EmptyState text={t('patients.none')} />}
       {patients.length > 0 && (
-        <>
-          <Text size="sm" c="dimmed">
-            {t('patients.count', { count: result.data?.total ?? patients.length })}
-          </Text>
-          <Table striped highlightOnHover aria-label={t('patients.title')}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('patients.name')}</Table.Th>
-                <Table.Th>{t('patients.birthDate')}</Table.Th>
-                <Table.Th>{t('patients.gender')}</Table.Th>
-                <Table.Th>{t('patients.cccd')}</Table.Th>
-                <Table.Th>{t('patients.bhyt')}</Table.Th>
-                <Table.Th>{t('patients.address')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {patients.map((p) => (
-                <Table.Tr key={p.id}>
-                  <Table.Td fw={600}>{displayName(p)}</Table.Td>
-                  <Table.Td>{formatBirthDate(p.birthDate)}</Table.Td>
-                  <Table.Td>{gender(p.gender)}</Table.Td>
-                  <Table.Td>{identifierOf(p, (s) => s === CCCD_SYSTEM)}</Table.Td>
-                  <Table.Td>
-                    {identifierOf(p, isBhyt) ? <Badge variant="light">{identifierOf(p, isBhyt)}</Badge> : null}
-                  </Table.Td>
-                  <Table.Td>{p.address?.[0]?.text ?? p.address?.[0]?.city}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </>
+        <Text size="sm" c="dimmed">
+          {t('patients.count', { count: result.data?.total ?? patients.length })}
+        </Text>
       )}
-    </Stack>
+    </ResultTable>
   );
 }

@@ -1,5 +1,5 @@
 import type { Encounter, Patient } from '@medplum/fhirtypes';
-import { Badge, Stack, Table, Title } from '@mantine/core';
+import { Badge } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import type { ReactElement } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -7,7 +7,7 @@ import { entriesOf, resolve } from '../../api/fhir.ts';
 import { displayName } from '../../app/staff.ts';
 import { useSession } from '../../auth/AuthContext.tsx';
 import { formatDate } from '../../ui/format.ts';
-import { EmptyState, ErrorState, LoadingState } from '../../ui/states/States.tsx';
+import { ResultTable } from '../../ui/ResultTable.tsx';
 
 const STATUS_COLOR: Record<string, string> = {
   'in-progress': 'green',
@@ -32,43 +32,33 @@ export function RecentVisitsPage(): ReactElement {
         ['_include', 'Encounter:subject'],
       ]),
   });
-  const encounters = entriesOf<Encounter>(result.data, 'Encounter');
   return (
-    <Stack>
-      <Title order={2}>{t('visits.title')}</Title>
-      {result.isLoading && <LoadingState />}
-      {result.error && <ErrorState error={result.error} onRetry={() => void result.refetch()} />}
-      {result.data && encounters.length === 0 && <EmptyState text={t('visits.none')} />}
-      {encounters.length > 0 && (
-        <Table striped highlightOnHover aria-label={t('visits.title')}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('visits.date')}</Table.Th>
-              <Table.Th>{t('visits.patient')}</Table.Th>
-              <Table.Th>{t('visits.type')}</Table.Th>
-              <Table.Th>{t('visits.reason')}</Table.Th>
-              <Table.Th>{t('visits.status')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {encounters.map((e) => (
-              <Table.Tr key={e.id}>
-                <Table.Td>{formatDate(e.period?.start, i18n.language)}</Table.Td>
-                <Table.Td fw={600}>{displayName(resolve<Patient>(result.data, e.subject?.reference))}</Table.Td>
-                <Table.Td>
-                  {e.type?.[0]?.text ?? e.type?.[0]?.coding?.[0]?.display ?? e.class?.display ?? e.class?.code}
-                </Table.Td>
-                <Table.Td>{e.reasonCode?.[0]?.text ?? e.reasonCode?.[0]?.coding?.[0]?.display}</Table.Td>
-                <Table.Td>
-                  <Badge color={STATUS_COLOR[e.status] ?? 'gray'} variant="light">
-                    {t(`visits.status_${e.status}`)}
-                  </Badge>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
-    </Stack>
+    <ResultTable<Encounter>
+      title={t('visits.title')}
+      query={result}
+      rows={entriesOf<Encounter>(result.data, 'Encounter')}
+      empty={t('visits.none')}
+      columns={[
+        { header: t('visits.date'), cell: (e) => formatDate(e.period?.start, i18n.language) },
+        {
+          header: t('visits.patient'),
+          strong: true,
+          cell: (e) => displayName(resolve<Patient>(result.data, e.subject?.reference)),
+        },
+        {
+          header: t('visits.type'),
+          cell: (e) => e.type?.[0]?.text ?? e.type?.[0]?.coding?.[0]?.display ?? e.class?.display ?? e.class?.code,
+        },
+        { header: t('visits.reason'), cell: (e) => e.reasonCode?.[0]?.text ?? e.reasonCode?.[0]?.coding?.[0]?.display },
+        {
+          header: t('visits.status'),
+          cell: (e) => (
+            <Badge color={STATUS_COLOR[e.status] ?? 'gray'} variant="light">
+              {t(`visits.status_${e.status}`)}
+            </Badge>
+          ),
+        },
+      ]}
+    />
   );
 }
