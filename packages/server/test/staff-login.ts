@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { StaffRole } from '../src/platform/auth/index.ts';
 import { totpCode } from '../src/platform/auth/totp.ts';
-import { Browser, pkcePair, postForm } from '../src/platform/oauth/test-support.ts';
+import { authorizeRequest, Browser, postForm } from '../src/platform/oauth/test-support.ts';
 import type { TestServer } from './harness.ts';
 
 export interface StaffLogin {
@@ -39,20 +38,14 @@ export async function staffLogin(
   }
   const browser = new Browser();
   const redirectUri = `${srv.url}/`;
-  const { verifier, challenge } = pkcePair();
-  const state = randomBytes(8).toString('hex');
-  const auth = new URL(`${srv.url}/oidc/auth`);
-  auth.search = new URLSearchParams({
-    client_id: 'sen-web',
-    response_type: 'code',
-    redirect_uri: redirectUri,
+  const auth = authorizeRequest({
+    issuer: `${srv.url}/oidc`,
+    audience: srv.fhir,
+    redirectUri,
     scope: 'openid fhirUser user/*.cruds',
-    state,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    aud: srv.fhir,
-  }).toString();
-  const page = await browser.follow(auth.toString(), srv.url);
+  });
+  const { verifier } = auth;
+  const page = await browser.follow(auth.url, srv.url);
   if (page.res.status !== 200 || !/\/oidc\/interaction\/[^/]+$/.test(page.url)) {
     throw new Error(`no sign-in page: ${page.res.status}`);
   }

@@ -11,12 +11,11 @@
  *   --anchor POS:HASH    also check that the chain still has HASH at position POS (a head printed by an earlier run)
  *   --force              open a PGlite directory even though it looks in use (after a crash)
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Db, openDb } from '@sen/db';
 import { AuditLog, type AuditVerifyResult } from '@sen/store';
 import { readConfig } from '../config.ts';
+import { configuredDb, runCli } from './configured-db.ts';
 
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 
@@ -75,25 +74,12 @@ async function main(): Promise<number> {
   })();
   const anchor = parseAnchor(values.anchor);
   const config = readConfig();
-  let where: string;
-  let dataDir: string | undefined;
-  if (config.databaseUrl) {
-    where = 'PostgreSQL (DATABASE_URL)';
-  } else {
-    dataDir = join(config.dataDir, 'pglite');
-    where = `PGlite (${dataDir})`;
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-      process.stderr.write(`No Sen database in ${dataDir} (set SEN_DATA_DIR or DATABASE_URL).\n`);
-      return 2;
-    }
-    if (existsSync(join(dataDir, 'postmaster.pid')) && !values.force) {
-      process.stderr.write(
-        `The PGlite database in ${dataDir} is in use (or Sen did not stop cleanly): PGlite serves one process at a ` +
-          'time. Stop Sen first, or pass --force if it is not running.\n',
-      );
-      return 2;
-    }
+  const target = configuredDb(config, { force: values.force });
+  if (!target.ok) {
+    process.stderr.write(`${target.message}\n`);
+    return 2;
   }
+  const { dataDir, where } = target;
   out(`Sen audit verification — ${where}`);
   let db: Db | undefined;
   try {
@@ -114,10 +100,4 @@ async function main(): Promise<number> {
   }
 }
 
-try {
-  process.exit(await main());
-} catch (err) {
-  const e = err as { code?: string; message?: string };
-  process.stderr.write(`audit:verify could not run: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`);
-  process.exit(2);
-}
+runCli('audit:verify', main);

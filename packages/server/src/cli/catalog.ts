@@ -13,8 +13,7 @@
  *
  * Exit codes: 0 imported or unchanged, 1 rejected rows (nothing written), 2 could not run.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type Db, migrate, openDb } from '@sen/db';
 import { loadDefinitions, warmSearchParams } from '@sen/fhir';
@@ -29,6 +28,7 @@ import {
   prepareImport,
 } from '../capabilities/terminology/importer.ts';
 import { readConfig } from '../config.ts';
+import { configuredDb, runCli } from './configured-db.ts';
 
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 
@@ -91,19 +91,13 @@ async function main(): Promise<number> {
     return p.problems.length > 0 ? 1 : 0;
   }
   const config = readConfig();
-  let dataDir: string | undefined;
-  if (!config.databaseUrl) {
-    dataDir = join(config.dataDir, 'pglite');
-    mkdirSync(dataDir, { recursive: true });
-    if (existsSync(join(dataDir, 'postmaster.pid')) && !values.force) {
-      process.stderr.write(
-        `The PGlite database in ${dataDir} is in use (or Sen did not stop cleanly): PGlite serves one process at a ` +
-          'time. Stop Sen first, or pass --force if it is not running.\n',
-      );
-      return 2;
-    }
+  const target = configuredDb(config, { force: values.force === true, create: true });
+  if (!target.ok) {
+    process.stderr.write(`${target.message}\n`);
+    return 2;
   }
-  out(`Sen catalog import — ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite (${dataDir})`}`);
+  const { dataDir } = target;
+  out(`Sen catalog import — ${target.where}`);
   let db: Db | undefined;
   try {
     db = await openDb({ databaseUrl: config.databaseUrl, dataDir, poolSize: 2 });
@@ -132,10 +126,4 @@ async function main(): Promise<number> {
   }
 }
 
-try {
-  process.exit(await main());
-} catch (err) {
-  const e = err as { code?: string; message?: string };
-  process.stderr.write(`catalog could not run: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`);
-  process.exit(2);
-}
+runCli('catalog', main);

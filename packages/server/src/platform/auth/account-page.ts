@@ -193,6 +193,17 @@ export function registerAccountPage(app: FastifyInstance, deps: AccountPageDeps)
     return reply.redirect(ACCOUNT_PATH, 303);
   };
 
+  /** The sign-in form again, 403: the post did not carry this page's CSRF token. */
+  const refuseForm = (req: FastifyRequest, reply: FastifyReply): FastifyReply =>
+    send(
+      reply,
+      403,
+      accountLoginPage({
+        token: token(req, reply),
+        error: 'Biểu mẫu không hợp lệ; hãy thử lại. / Invalid form: try again.',
+      }),
+    );
+
   /** Refuses a POST without the page's CSRF token (403), or without a session (back to the sign-in form). */
   const guard = async (
     req: FastifyRequest,
@@ -200,14 +211,7 @@ export function registerAccountPage(app: FastifyInstance, deps: AccountPageDeps)
   ): Promise<{ session: StaffSession; fields: Record<string, string> } | undefined> => {
     const fields = form(req.body);
     if (!formTokenValid(req.headers.cookie, fields[FORM_FIELD])) {
-      send(
-        reply,
-        403,
-        accountLoginPage({
-          token: token(req, reply),
-          error: 'Biểu mẫu không hợp lệ; hãy thử lại. / Invalid form: try again.',
-        }),
-      );
+      refuseForm(req, reply);
       return undefined;
     }
     const session = await current(req);
@@ -226,14 +230,7 @@ export function registerAccountPage(app: FastifyInstance, deps: AccountPageDeps)
   app.post(`${ACCOUNT_PATH}/login`, async (req, reply) => {
     const fields = form(req.body);
     if (!formTokenValid(req.headers.cookie, fields[FORM_FIELD])) {
-      return send(
-        reply,
-        403,
-        accountLoginPage({
-          token: token(req, reply),
-          error: 'Biểu mẫu không hợp lệ; hãy thử lại. / Invalid form: try again.',
-        }),
-      );
+      return refuseForm(req, reply);
     }
     const username = (fields.username ?? '').trim();
     const r = await accounts.authenticate({
@@ -285,14 +282,7 @@ export function registerAccountPage(app: FastifyInstance, deps: AccountPageDeps)
   app.post(`${ACCOUNT_PATH}/enrol`, async (req, reply) => {
     const fields = form(req.body);
     if (!formTokenValid(req.headers.cookie, fields[FORM_FIELD])) {
-      return send(
-        reply,
-        403,
-        accountLoginPage({
-          token: token(req, reply),
-          error: 'Biểu mẫu không hợp lệ; hãy thử lại. / Invalid form: try again.',
-        }),
-      );
+      return refuseForm(req, reply);
     }
     const enrolmentToken = fields.token ?? '';
     const r = await accounts.confirmMfa({

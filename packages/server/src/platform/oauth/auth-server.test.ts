@@ -9,6 +9,7 @@ import {
   basic,
   Browser,
   jwtHeader,
+  authorizeRequest,
   jwtPayload,
   pkcePair,
   postForm,
@@ -70,22 +71,17 @@ async function codeFlow(
   const browser = new Browser();
   const clientId = options.clientId ?? 'sen-web';
   const redirectUri = options.redirectUri ?? `${r.base}/app/callback`;
-  const { verifier, challenge } = pkcePair();
-  const state = randomBytes(8).toString('hex');
-  const auth = new URL(`${r.issuer}/auth`);
-  auth.search = new URLSearchParams({
-    client_id: clientId,
-    response_type: 'code',
-    redirect_uri: redirectUri,
+  const auth = authorizeRequest({
+    issuer: r.issuer,
+    audience: r.fhirBase,
+    redirectUri,
     scope: options.scope,
-    state,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    aud: r.fhirBase,
-    ...(options.launch ? { launch: options.launch } : {}),
-  }).toString();
+    clientId,
+    extra: options.launch ? { launch: options.launch } : undefined,
+  });
+  const { verifier, state } = auth;
 
-  let step = await browser.follow(auth.toString(), r.base);
+  let step = await browser.follow(auth.url, r.base);
   assert.equal(step.res.status, 200, 'the sign-in page');
   const loginHtml = await step.res.text();
   assert.match(loginHtml, /Đăng nhập/);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { testEngines } from '@sen/db/testing';
 import { VN_CORE_SID } from '@sen/vn';
@@ -10,7 +9,7 @@ import {
   TEST_IDP_PASSWORD,
   type TestNationalIdProvider,
 } from './test-national-id-provider.ts';
-import { Browser, freePort, jwtPayload, pkcePair, postForm } from './test-support.ts';
+import { authorizeRequest, Browser, freePort, jwtPayload, postForm } from './test-support.ts';
 
 const MOTHER = '079190123456'; // female, born 1990, Hồ Chí Minh
 const CHILD = '079317001234'; // female, born 2017
@@ -40,21 +39,15 @@ async function signInThrough(
 ): Promise<SignInResult> {
   const browser = new Browser();
   const redirectUri = `${srv.url}/`;
-  const { verifier, challenge } = pkcePair();
-  const state = randomBytes(8).toString('hex');
-  const auth = new URL(`${srv.url}/oidc/auth`);
-  auth.search = new URLSearchParams({
-    client_id: 'sen-web',
-    response_type: 'code',
-    redirect_uri: redirectUri,
+  const auth = authorizeRequest({
+    issuer: `${srv.url}/oidc`,
+    audience: srv.fhir,
+    redirectUri,
     scope: 'openid fhirUser launch/patient patient/*.rs',
-    state,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    aud: srv.fhir,
-  }).toString();
+  });
+  const { verifier, state } = auth;
 
-  const login = await browser.follow(auth.toString(), srv.url);
+  const login = await browser.follow(auth.url, srv.url);
   assert.equal(login.res.status, 200);
   const loginHtml = await login.res.text();
   assert.match(loginHtml, /Đăng nhập bằng định danh điện tử \(VNeID\)/);

@@ -87,6 +87,32 @@ export function pkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
+/** An authorization request of the code flow with PKCE (S256), and what the token request needs later. */
+export function authorizeRequest(o: {
+  issuer: string;
+  audience: string;
+  redirectUri: string;
+  scope: string;
+  clientId?: string;
+  extra?: Record<string, string>;
+}): { url: string; verifier: string; state: string } {
+  const { verifier, challenge } = pkcePair();
+  const state = randomBytes(8).toString('hex');
+  const url = new URL(`${o.issuer}/auth`);
+  url.search = new URLSearchParams({
+    client_id: o.clientId ?? 'sen-web',
+    response_type: 'code',
+    redirect_uri: o.redirectUri,
+    scope: o.scope,
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    aud: o.audience,
+    ...o.extra,
+  }).toString();
+  return { url: url.toString(), verifier, state };
+}
+
 /** The payload of a JWT, unverified (for looking at claims in tests). */
 export function jwtPayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
