@@ -17,7 +17,8 @@ export type TokenSource = () => Promise<string | undefined>;
 /** A small FHIR client over fetch: bearer token from the sign-in, errors as FhirError with the server's words. */
 export class FhirClient {
   readonly base: string;
-  private readonly token: TokenSource;
+  /** The current bearer token (the live channel sends it too). */
+  readonly token: TokenSource;
 
   constructor(token: TokenSource, base = '/fhir/R4') {
     this.base = base;

@@ -1,7 +1,15 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import clinicEn from './clinic.en.json';
+import clinicVi from './clinic.vi.json';
 import en from './en.json';
+import receptionEn from './reception.en.json';
+import receptionVi from './reception.vi.json';
 import vi from './vi.json';
+
+/** Each feature keeps its words in its own file, under its own top-level keys (no key in two files). */
+const VI = { ...vi, ...receptionVi, ...clinicVi };
+const EN = { ...en, ...receptionEn, ...clinicEn };
 
 export const LANGUAGES = [
   { code: 'vi', label: 'Tiếng Việt' },
@@ -24,7 +32,7 @@ export function setLanguage(code: string): void {
   void i18n.changeLanguage(code);
 }
 void i18n.use(initReactI18next).init({
-  resources: { vi: { translation: vi }, en: { translation: en } },
+  resources: { vi: { translation: VI }, en: { translation: EN } },
   lng: initialLanguage(),
   fallbackLng: 'vi',
   interpolation: { escapeValue: false },
