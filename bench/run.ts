@@ -8,7 +8,8 @@
  * --duration 15 --warmup 5 --connections 16, --synthea N (patient bundles of ../shared/testdata/synthea to load, default 5),
  * --only a,b,c (workload letters), --peer name=url[|token] (repeatable: measure other FHIR servers in the same run
  * and print them side by side with Sen), --auth-overhead (also measure Sen with SEN_AUTH=off, to show what
- * sign-in, the gate and the audit cost). `--only typeahead` measures only the ICD-10 typeahead (bench/typeahead.ts):
+ * sign-in, the gate and the audit cost; the read workload is then also measured in alternating 5 s slices on the two
+ * servers, so that both halves of the ratio see the same machine load). `--only typeahead` measures only the ICD-10 typeahead (bench/typeahead.ts):
  * `ValueSet/$expand?filter=` over a synthetic 16,000-code catalog, 16 clients, p50/p95 (target p95 ≤ 20 ms).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -234,6 +235,8 @@ interface Target {
   base: string;
   headers: Record<string, string>;
   pid?: number;
+  /** Workload (b)'s URL, set by runTarget. */
+  readUrl?: string;
 }
 
 /** The whole workload against one FHIR server: setup, checks, then the measured runs. */
@@ -294,6 +297,7 @@ async function runTarget(t: Target): Promise<Figure[]> {
     }
     await post(base, headers, { resourceType: 'Bundle', type: 'batch', entry });
   }
+  t.readUrl = `${base}/Patient/${target.id}`;
   log(`  1,000 Patients + 2,000 Observations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const c1 = await fetch(`${base}/Patient?name=Fam42`, { headers }).then((r) => r.json());
   const c2 = await fetch(`${base}/Observation?subject=Patient/${target.id}&_count=20&_total=accurate`, {
@@ -380,6 +384,32 @@ async function runTarget(t: Target): Promise<Figure[]> {
   return figures;
 }
 
+/**
+ * The auth overhead on reads as a ratio whose two halves see the same machine: (b) on each server in turn, five
+ * 5 s slices each (after a warm-up), and the median of the five ratios. On a shared machine the load changes from
+ * minute to minute, and the two full runs above are minutes apart.
+ */
+async function interleavedReads(auth: Target, open: Target): Promise<void> {
+  if (!auth.readUrl || !open.readUrl) {
+    return;
+  }
+  log('\nReads, alternating slices (Sen with sign-in + gate + audit vs SEN_AUTH=off; 5 s each)');
+  await cannon({ url: auth.readUrl, headers: auth.headers, duration: 2 });
+  await cannon({ url: open.readUrl, headers: open.headers, duration: 2 });
+  const ratios: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const a = await cannon({ url: auth.readUrl, headers: auth.headers, duration: 5 });
+    const o = await cannon({ url: open.readUrl, headers: open.headers, duration: 5 });
+    const bad = a.errors + a.timeouts + a.non2xx + o.errors + o.timeouts + o.non2xx;
+    ratios.push(a.requests.mean / o.requests.mean);
+    log(
+      `  slice ${i + 1}: with auth ${a.requests.mean.toFixed(0).padStart(6)} req/s, without ${o.requests.mean.toFixed(0).padStart(6)} req/s, ratio ${(a.requests.mean / o.requests.mean).toFixed(2)}${bad > 0 ? '  ERRORS' : ''}`,
+    );
+  }
+  const sorted = [...ratios].sort((x, y) => x - y);
+  log(`  median ratio ${sorted[2].toFixed(2)} (target ≥ 0.70; range ${sorted[0].toFixed(2)}–${sorted[4].toFixed(2)})`);
+}
+
 function parseTarget(spec: string): Target {
   // name=url or name=url|token
   const eq = spec.indexOf('=');
@@ -441,6 +471,9 @@ async function main(): Promise<void> {
   try {
     for (const t of targets) {
       results.set(t.name, onlyTypeahead ? [] : await runTarget(t));
+    }
+    if (args['auth-overhead'] && !onlyTypeahead && (!only || only.has('b'))) {
+      await interleavedReads(targets[0], targets[1]);
     }
     if (!args['base-url'] && (!only || only.has('typeahead'))) {
       log('\nTypeahead (ICD-10, synthetic 16,000 codes)');

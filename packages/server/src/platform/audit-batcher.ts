@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditLog } from '@sen/store';
+import type { AuditAction, AuditEntry, AuditLog } from '@sen/store';
 
 interface Pending {
   entry: AuditEntry;
@@ -17,7 +17,19 @@ export interface AuditBatcherOptions {
    * (SEN_AUDIT_INFLIGHT) for lower latency. On PGlite (one session) they simply queue.
    */
   maxInFlight?: number;
+  /**
+   * How a batch of reads only (read, vread, history, search) commits: 'durable' (default) — waited onto disk like
+   * every other batch; 'async' — committed before the requests are answered (a failed insert still fails them) but
+   * not waited onto disk (AuditWriteOptions.flush false: a crash of the database server within a fraction of a
+   * second can lose those rows). A batch with any other action (a write, an operation, a sign-in) always waits for
+   * the disk. Waiting for the disk adds a WAL flush to every read's latency; on a busy disk that flush is most of
+   * what the audit costs a read (SEN_AUDIT_READ_COMMIT).
+   */
+  readCommit?: 'async' | 'durable';
 }
+
+/** Actions that change nothing: with readCommit 'async' their records commit without waiting for the disk. */
+const READ_ONLY = new Set<AuditAction>(['read', 'vread', 'history', 'search']);
 
 /**
  * Group commit for the audit trail: records that arrive together go in one multi-row insert, and a few inserts
@@ -29,6 +41,7 @@ export class AuditBatcher {
   private readonly audit: AuditLog;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly asyncReads: boolean;
   private queue: Pending[] = [];
   private inFlight = 0;
 
@@ -36,6 +49,12 @@ export class AuditBatcher {
     this.audit = audit;
     this.maxBatch = Math.max(1, options.maxBatch ?? 500);
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+    this.asyncReads = options.readCommit === 'async';
+  }
+
+  /** Whether a batch must wait for the disk (anything but reads, unless reads are durable too). */
+  private flush(batch: readonly Pending[]): boolean {
+    return !this.asyncReads || batch.some((p) => !READ_ONLY.has(p.entry.action));
   }
 
   record(entry: AuditEntry): Promise<void> {
@@ -54,11 +73,16 @@ export class AuditBatcher {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
+        const flush = this.flush(batch);
         try {
           if (batch.length === 1) {
-            await this.audit.record(batch[0].entry);
+            await this.audit.record(batch[0].entry, undefined, { flush });
           } else {
-            await this.audit.recordMany(batch.map((p) => p.entry));
+            await this.audit.recordMany(
+              batch.map((p) => p.entry),
+              undefined,
+              { flush },
+            );
           }
           for (const p of batch) {
             p.resolve();
@@ -71,7 +95,7 @@ export class AuditBatcher {
           // one bad record must not fail the requests that happened to share its insert: retry them one by one
           for (const p of batch) {
             try {
-              await this.audit.record(p.entry);
+              await this.audit.record(p.entry, undefined, { flush: this.flush([p]) });
               p.resolve();
             } catch (e) {
               p.reject(e);

@@ -38,6 +38,8 @@ export interface SecurityConfig {
   sealIntervalMs?: number;
   /** Most audit inserts committing at once (default 1). */
   auditInFlight?: number;
+  /** Whether reads' audit records wait for the disk (default 'durable'; see AuditBatcherOptions.readCommit). */
+  auditReadCommit?: 'async' | 'durable';
   /** Requests per minute per user and per system client on the FHIR API (SEN_RATE_LIMIT_*). */
   rateLimit?: RateLimitConfig;
   /** Patient sign-in through the external national-ID identity provider (SEN_NATIONAL_ID_*). */
@@ -246,7 +248,7 @@ export async function createSecurity(
     fhir: {
       authenticate,
       audit,
-      recorder: new AuditBatcher(audit, { maxInFlight: config.auditInFlight }),
+      recorder: new AuditBatcher(audit, { maxInFlight: config.auditInFlight, readCommit: config.auditReadCommit }),
       rateLimit: new RateLimiter(config.rateLimit),
     },
     authServer,

@@ -49,6 +49,33 @@ const INSERT_MANY = `INSERT INTO audit_event (${COLUMNS.join(', ')}, detail)
    ORDER BY e.n
   RETURNING seq::text AS seq`;
 
+/**
+ * The same inserts with a commit that does not wait for the disk (see `AuditWriteOptions.flush`): set_config(…,
+ * true) is SET LOCAL, and the setting in effect when a transaction commits decides how it commits, so only this
+ * statement's own (autocommit) transaction is affected.
+ */
+const NO_FLUSH = `WITH no_flush AS (SELECT set_config('synchronous_commit', 'off', true) AS v) `;
+const INSERT_ONE_NO_FLUSH = `${NO_FLUSH}INSERT INTO audit_event (${COLUMNS.join(', ')}, detail)
+  SELECT ${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}, $${COLUMNS.length + 1}::jsonb FROM no_flush
+  RETURNING seq::text AS seq`;
+const INSERT_MANY_NO_FLUSH = `${NO_FLUSH}INSERT INTO audit_event (${COLUMNS.join(', ')}, detail)
+  SELECT ${COLUMNS.map((c) => `e.v->>'${c}'`).join(', ')}, NULLIF(e.v->'detail', 'null'::jsonb)
+    FROM no_flush, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, n)
+   ORDER BY e.n
+  RETURNING seq::text AS seq`;
+
+/** How an audit row written on its own (not in a caller's transaction) is committed. */
+export interface AuditWriteOptions {
+  /**
+   * Wait until the commit is on disk (default true). With false the row is committed — visible, ordered for the
+   * sealer, and any error still thrown — before the call returns, but PostgreSQL writes it to disk a moment later
+   * (within 3 × wal_writer_delay, 0.6 s by default; any later durable commit, such as the sealer's, writes it
+   * too): a crash of the database server in that moment can lose it. Only without `q`: a caller's transaction
+   * keeps its own commit mode.
+   */
+  flush?: boolean;
+}
+
 const ACTIONS = new Set<string>(AUDIT_ACTIONS);
 const OUTCOMES = new Set<string>(AUDIT_OUTCOMES);
 
@@ -73,10 +100,10 @@ export class AuditLog {
    * row is committed on its own. Throws when the entry is malformed or the insert fails: the caller must then fail
    * the request (no unaudited access).
    */
-  async record(entry: AuditEntry, q: Queryable = this.db): Promise<{ seq: string }> {
+  async record(entry: AuditEntry, q: Queryable = this.db, options: AuditWriteOptions = {}): Promise<{ seq: string }> {
     const v = columnValues(entry);
     const { rows } = await q.query<{ seq: string }>(
-      INSERT_ONE,
+      this.#flushes(q, options) ? INSERT_ONE : INSERT_ONE_NO_FLUSH,
       [...COLUMNS.map((c) => v[c] ?? null), entry.detail === undefined ? null : JSON.stringify(entry.detail)],
       { prepare: true },
     );
@@ -84,13 +111,31 @@ export class AuditLog {
   }
 
   /** Records several accesses in one statement (in order); all or none. */
-  async recordMany(entries: readonly AuditEntry[], q: Queryable = this.db): Promise<{ seqs: string[] }> {
+  async recordMany(
+    entries: readonly AuditEntry[],
+    q: Queryable = this.db,
+    options: AuditWriteOptions = {},
+  ): Promise<{ seqs: string[] }> {
     if (entries.length === 0) {
       return { seqs: [] };
     }
     const payload = entries.map((e) => ({ ...columnValues(e), detail: e.detail }));
-    const { rows } = await q.query<{ seq: string }>(INSERT_MANY, [JSON.stringify(payload)], { prepare: true });
+    const { rows } = await q.query<{ seq: string }>(
+      this.#flushes(q, options) ? INSERT_MANY : INSERT_MANY_NO_FLUSH,
+      [JSON.stringify(payload)],
+      { prepare: true },
+    );
     return { seqs: rows.map((r) => r.seq) };
+  }
+
+  #flushes(q: Queryable, options: AuditWriteOptions): boolean {
+    if (options.flush !== false) {
+      return true;
+    }
+    if (q !== this.db) {
+      throw new TypeError("an audit row in the caller's transaction commits with it: flush: false needs no q");
+    }
+    return false;
   }
 
   /**

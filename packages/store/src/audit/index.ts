@@ -1,4 +1,4 @@
-export { AuditLog, type AuditLogOptions, type SealResult } from './audit-log.ts';
+export { AuditLog, type AuditLogOptions, type AuditWriteOptions, type SealResult } from './audit-log.ts';
 export { CANONICAL_FORMAT, canonicalContent, canonicalRow, chainHash, contentHash, GENESIS_HASH } from './canonical.ts';
 export {
   AUDIT_EVENT_TYPE_SYSTEM,
