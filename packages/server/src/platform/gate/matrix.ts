@@ -221,3 +221,18 @@ export function matrixRows(
     return { type, group: resourceGroup(type), cells };
   });
 }
+
+/**
+ * Record-management operations that go beyond one interaction: besides the interaction the operation declares (checked
+ * against the matrix above), only these roles may run them. Merging two patient records re-points the whole record,
+ * so it is kept to the department head (trưởng khoa), who answers for the records of the department.
+ */
+export const RESTRICTED_OPERATIONS: Readonly<Record<string, readonly StaffRole[]>> = {
+  'Patient/$merge': ['department-head'],
+};
+
+/** Whether one of these roles may run a restricted operation (`Type/$name`); unlisted operations are not restricted. */
+export function rolesMayRun(roles: readonly StaffRole[], operation: string): boolean {
+  const allowed = RESTRICTED_OPERATIONS[operation];
+  return allowed === undefined || roles.some((r) => allowed.includes(r));
+}

@@ -1,0 +1,131 @@
+/**
+ * A local BHYT gateway simulator: a real HTTP server on 127.0.0.1 that answers the look-up protocol of gateway.ts from
+ * a list of synthetic cards. Started by the tests and, in demo mode without SEN_BHYT_GATEWAY_URL, by main.ts; it can
+ * be switched "down" (HTTP 503) or slowed, so outage handling is tested over real HTTP.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fold, normalizeBhytCode } from '@sen/vn';
+import { type BhytCardInfo, LOOKUP_PATH, toGatewayDate } from './gateway.ts';
+
+export interface BhytSimulator {
+  /** Base URL, e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** true: every request gets HTTP 503 (the portal is down). */
+  setDown(down: boolean): void;
+  /** Answer after this many milliseconds (to test timeouts). */
+  setDelay(ms: number): void;
+  /** How many look-ups it has answered or refused. */
+  readonly requests: number;
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 64 * 1024) {
+      throw new Error('body too large');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The simulator's answer to one look-up (exported for unit tests). */
+export function simulateLookup(cards: readonly BhytCardInfo[], body: Record<string, unknown>): Record<string, unknown> {
+  const number = normalizeBhytCode(typeof body.maThe === 'string' ? body.maThe : '');
+  const card = cards.find((c) => c.cardCode === number || c.bhxhNumber === number);
+  if (!card) {
+    return { maKetQua: '010', thongBao: 'Không tìm thấy thông tin thẻ BHYT' };
+  }
+  const name = typeof body.hoTen === 'string' ? body.hoTen : '';
+  const birth = typeof body.ngaySinh === 'string' ? body.ngaySinh : '';
+  if ((name !== '' && fold(name) !== fold(card.name)) || (birth !== '' && birth !== toGatewayDate(card.birthDate))) {
+    return { maKetQua: '070', thongBao: 'Họ tên hoặc ngày sinh không khớp với thông tin thẻ' };
+  }
+  return {
+    maKetQua: '000',
+    maThe: card.cardCode,
+    maSoBhxh: card.bhxhNumber,
+    hoTen: card.name,
+    ngaySinh: toGatewayDate(card.birthDate),
+    gioiTinh: card.gender === 'female' ? 'Nữ' : card.gender === 'male' ? 'Nam' : '',
+    gtTheTu: toGatewayDate(card.validFrom),
+    gtTheDen: toGatewayDate(card.validTo),
+    mucHuong: String(card.benefitLevel),
+    maDKBD: card.primaryCare?.code ?? '',
+    tenDKBD: card.primaryCare?.name ?? '',
+  };
+}
+
+/** Starts the simulator; `cards` is read on every request (a function lets the validity follow today's date). */
+export async function startBhytSimulator(options: {
+  cards: readonly BhytCardInfo[] | (() => readonly BhytCardInfo[]);
+  port?: number;
+}): Promise<BhytSimulator> {
+  let down = false;
+  let delay = 0;
+  let requests = 0;
+  const cards = (): readonly BhytCardInfo[] => (typeof options.cards === 'function' ? options.cards() : options.cards);
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.method !== 'POST' || req.url !== LOOKUP_PATH) {
+        send(res, 404, { maKetQua: '404', thongBao: 'Không có dịch vụ này' });
+        return;
+      }
+      requests++;
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+      } catch {
+        send(res, 400, { maKetQua: '400', thongBao: 'Yêu cầu không hợp lệ' });
+        return;
+      }
+      if (delay > 0) {
+        await new Promise((r) => setTimeout(r, delay));
+      }
+      if (down) {
+        send(res, 503, { maKetQua: '503', thongBao: 'Hệ thống đang bảo trì' });
+        return;
+      }
+      send(res, 200, simulateLookup(cards(), body));
+    })().catch(() => {
+      if (!res.headersSent) {
+        send(res, 500, { maKetQua: '500' });
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    setDown: (d) => {
+      down = d;
+    },
+    setDelay: (ms) => {
+      delay = ms;
+    },
+    get requests() {
+      return requests;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
