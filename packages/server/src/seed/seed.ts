@@ -4,6 +4,7 @@ import { processBundle } from '../fhir/bundle.ts';
 import type { FhirRouter } from '../fhir/router.ts';
 import { loadAdminUnits } from './admin-units.ts';
 import { buildDemoBundle } from './demo-data.ts';
+import { seedDemoQueues } from './demo-queues.ts';
 
 export interface SeedOptions {
   sharedDir: string;
@@ -51,6 +52,7 @@ export async function seedDemo(
     }
   }
   if (missing.length === 0) {
+    await seedDemoQueues(router); // today's waiting patients (once a day per room)
     return { created: 0, skipped: entries.length };
   }
   // References to resources already stored are plain `Type/id` after the PUT urls, so rewrite fullUrls of
@@ -80,5 +82,6 @@ export async function seedDemo(
     entry: missing.map((e) => rewrite(e) as BundleEntry),
   };
   await processBundle(router, tx, 'return=minimal');
+  await seedDemoQueues(router);
   return { created: missing.length, skipped: entries.length - missing.length };
 }
