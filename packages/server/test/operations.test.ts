@@ -91,8 +91,17 @@ for (const engine of testEngines()) {
       const patient = cs.body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
       assert.deepEqual(
         patient.operation.map((o: { name: string }) => o.name),
-        ['everything', 'break-glass', 'echo-count'],
+        ['everything', 'match', 'merge', 'break-glass', 'echo-count'],
       );
+      const opsOf = (type: string): string[] =>
+        cs.body.rest[0].resource
+          .find((r: { type: string }) => r.type === type)
+          .operation.map((o: { name: string }) => o.name);
+      for (const name of ['record-vitals', 'set-diagnoses', 'history', 'order', 'prescribe', 'conclude']) {
+        assert.ok(opsOf('Encounter').includes(name), `Encounter/$${name} is listed`);
+      }
+      assert.deepEqual(opsOf('ServiceRequest'), ['orderable']);
+      assert.deepEqual(opsOf('MedicationRequest'), ['drug-search', 'replace-prescription']);
       assert.deepEqual(
         cs.body.rest[0].operation.map((o: { name: string }) => o.name),
         ['ping'],

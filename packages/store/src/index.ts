@@ -10,6 +10,7 @@ export {
   type StoredVersion,
   type StoreOptions,
   type Validator,
+  type WriteGuard,
   type WriteResult,
 } from './store.ts';
 export * from './audit/index.ts';

@@ -21,6 +21,17 @@ export interface StoredVersion {
 
 export type Validator = (resource: Resource) => void;
 
+/**
+ * Refuses changes to stored resources that may no longer change (a sent prescription, a signed record): asked
+ * before every update and deletion of a resource of one of `types`, whichever path writes it (REST, patch,
+ * conditional, bundle, operation). Throws an OutcomeError (409) to refuse.
+ */
+export interface WriteGuard {
+  types: readonly string[];
+  /** `next` is undefined for a deletion. */
+  check(current: Resource, next: Resource | undefined): void;
+}
+
 export interface StoreOptions {
   /** Called on every write before anything is stored; throws an OutcomeError (422) when invalid. */
   validate?: Validator;
@@ -28,6 +39,8 @@ export interface StoreOptions {
   baseUrl?: string;
   /** Told about every write, to keep planner statistics fresh. */
   onWrite?: () => void;
+  /** Asked before a stored resource of its types changes or is deleted. */
+  writeGuard?: WriteGuard;
 }
 
 export interface WriteResult {
@@ -126,11 +139,13 @@ export class FhirStore {
   readonly baseUrl?: string;
   private readonly validate?: Validator;
   private readonly onWrite?: () => void;
+  private readonly writeGuard?: WriteGuard;
 
   constructor(db: Db, options: StoreOptions = {}) {
     this.db = db;
     this.validate = options.validate;
     this.onWrite = options.onWrite;
+    this.writeGuard = options.writeGuard;
     this.baseUrl = options.baseUrl;
   }
 
@@ -282,6 +297,9 @@ export class FhirStore {
           `Version conflict: ${type}/${id} is at version ${prev}, If-Match was ${options.ifMatch}`,
         );
       }
+      if (!current.deleted && !(await this.guardChange(type, id, prev, resource, q))) {
+        continue; // changed since it was read: read it again
+      }
       const result = await this.writeVersion(resource, prev, current.deleted ? 'create' : 'update', q);
       if (result) {
         return result;
@@ -305,6 +323,35 @@ export class FhirStore {
       { prepare: true },
     );
     return rows[0];
+  }
+
+  /**
+   * Asks the write guard about changing version `prev` into `next` (undefined: deletion); false when the
+   * resource is no longer at `prev` (the caller reads it again).
+   */
+  private async guardChange(
+    type: string,
+    id: string,
+    prev: number,
+    next: Resource | undefined,
+    q: Queryable,
+  ): Promise<boolean> {
+    if (!this.writeGuard?.types.includes(type)) {
+      return true;
+    }
+    const { rows } = await q.query<{ version: number; content: string | null }>(
+      'SELECT version, content FROM resource WHERE type = $1 AND id = $2',
+      [type, id],
+      { prepare: true },
+    );
+    const row = rows[0];
+    if (!row || Number(row.version) !== prev) {
+      return false;
+    }
+    if (row.content) {
+      this.writeGuard.check(JSON.parse(row.content) as Resource, next);
+    }
+    return true;
   }
 
   /** Writes version prev+1 if the resource is still at prev; undefined when another writer got there first. */
@@ -369,6 +416,9 @@ export class FhirStore {
         throw outcomes.preconditionFailed(
           `Version conflict: ${type}/${id} is at version ${prev}, If-Match was ${options.ifMatch}`,
         );
+      }
+      if (!(await this.guardChange(type, id, prev, undefined, q))) {
+        continue;
       }
       const version = prev + 1;
       const lastUpdated = nowIso();
