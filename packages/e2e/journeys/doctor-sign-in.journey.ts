@@ -45,6 +45,9 @@ describe(
     it('signs in with the right code and lands on the department’s recent visits, patients named', async () => {
       await j.page.locator('#code').fill(demoTotp('bacsi1'));
       await j.page.locator('button[type=submit]').first().click();
+      // a doctor's home is the clinic queue; the department's visits are one menu item away
+      await j.page.getByRole('heading', { name: 'Hàng đợi phòng khám' }).waitFor();
+      await j.page.getByRole('link', { name: 'Lượt khám', exact: true }).click();
       await j.page.getByRole('heading', { name: 'Lượt khám gần đây của khoa' }).waitFor();
       assert.match(new URL(j.page.url()).pathname, /^\/visits$/);
       await j.page.getByText('Bác sĩ').first().waitFor();

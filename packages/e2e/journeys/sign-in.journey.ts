@@ -42,8 +42,8 @@ describe(
       await j.page.locator('#password').fill(DEMO_PASSWORD);
       await j.shot('login-form');
       await j.page.locator('button[type=submit]').first().click();
-      await j.page.getByRole('heading', { name: 'Tìm bệnh nhân' }).waitFor();
-      assert.match(new URL(j.page.url()).pathname, /^\/patients$/);
+      await j.page.getByRole('heading', { name: 'Tiếp đón bệnh nhân' }).waitFor();
+      assert.match(new URL(j.page.url()).pathname, /^\/reception$/);
       // the facility and the department are always visible
       await j.page.getByText('Bệnh viện Đa khoa Sen').first().waitFor();
       await j.page.getByText('Tiếp đón').first().waitFor();
@@ -56,6 +56,7 @@ describe(
         "SELECT content::jsonb->'name'->0->>'family' AS family FROM resource WHERE type = 'Patient' AND NOT deleted LIMIT 1",
       );
       const family = rows[0].family;
+      await j.page.getByRole('link', { name: 'Tìm bệnh nhân' }).click();
       const plain = family
         .normalize('NFD')
         .replace(/[\u0300-\u036f]/g, '')

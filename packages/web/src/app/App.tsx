@@ -5,8 +5,14 @@ import { BrowserRouter, Navigate, NavLink as RouterLink, Route, Routes } from 'r
 import { SessionProvider, useAuthState, useSession } from '../auth/AuthContext.tsx';
 import { signOut, startSignIn } from '../auth/auth.ts';
 import { AuditLogPage } from '../features/audit/AuditLog.page.tsx';
+import { ClinicQueuePage } from '../features/clinic/ClinicQueue.page.tsx';
+import { PrescriptionPrintPage } from '../features/clinic/PrescriptionPrint.page.tsx';
+import { VisitChartPage } from '../features/clinic/VisitChart.page.tsx';
 import { PatientSearchPage } from '../features/patients/PatientSearch.page.tsx';
 import { PrescriptionsPage } from '../features/prescriptions/Prescriptions.page.tsx';
+import { QueueDisplayPage } from '../features/reception/QueueDisplay.page.tsx';
+import { ReceptionPage } from '../features/reception/Reception.page.tsx';
+import { TicketPage } from '../features/reception/Ticket.page.tsx';
 import { RecentVisitsPage } from '../features/visits/RecentVisits.page.tsx';
 import { WorklistPage } from '../features/worklist/Worklist.page.tsx';
 import { LANGUAGES, setLanguage } from '../i18n/index.ts';
@@ -15,6 +21,9 @@ import { homeOf, type StaffRole } from './staff.ts';
 
 /** The screens, and which roles see them in the menu. */
 const SCREENS: { path: string; label: string; roles: readonly StaffRole[] }[] = [
+  { path: '/reception', label: 'reception.nav', roles: ['receptionist'] },
+  { path: '/display', label: 'reception.navDisplay', roles: ['receptionist', 'nurse'] },
+  { path: '/clinic', label: 'clinic.nav', roles: ['doctor', 'department-head'] },
   {
     path: '/patients',
     label: 'nav.patients',
@@ -122,6 +131,11 @@ function Shell(): ReactElement {
         ) : (
           <Routes>
             <Route path="/" element={<Navigate to={home} replace />} />
+            <Route path="/reception" element={<ReceptionPage />} />
+            <Route path="/reception/ticket/:encounterId" element={<TicketPage />} />
+            <Route path="/clinic" element={<ClinicQueuePage />} />
+            <Route path="/clinic/visit/:encounterId" element={<VisitChartPage />} />
+            <Route path="/clinic/prescription/:code" element={<PrescriptionPrintPage />} />
             <Route path="/patients" element={<PatientSearchPage />} />
             <Route path="/visits" element={<RecentVisitsPage />} />
             <Route path="/worklist/laboratory" element={<WorklistPage kind="laboratory" />} />
@@ -147,7 +161,11 @@ export function App(): ReactElement {
   return (
     <SessionProvider user={auth.user}>
       <BrowserRouter>
-        <Shell />
+        <Routes>
+          {/* the waiting-room screen: full screen, no menu */}
+          <Route path="/display" element={<QueueDisplayPage />} />
+          <Route path="*" element={<Shell />} />
+        </Routes>
       </BrowserRouter>
     </SessionProvider>
   );

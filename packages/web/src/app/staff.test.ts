@@ -37,7 +37,7 @@ describe('staff context of the web app', () => {
       ['Khoa Nội'],
     );
     assert.deepEqual(ctx.departmentLocations, ['Location/loc-k02']);
-    assert.equal(homeOf(ctx), '/visits');
+    assert.equal(homeOf(ctx), '/clinic');
   });
 
   it('ignores inactive roles and unknown codes, and lands a lab technician on the lab worklist', () => {

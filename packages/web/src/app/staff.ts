@@ -18,9 +18,9 @@ export type StaffRole = (typeof STAFF_ROLES)[number];
 
 /** The work screen each role lands on. */
 export const HOME_OF: Record<StaffRole, string> = {
-  receptionist: '/patients',
+  receptionist: '/reception',
   cashier: '/patients',
-  doctor: '/visits',
+  doctor: '/clinic',
   nurse: '/visits',
   'department-head': '/visits',
   'lab-technician': '/worklist/laboratory',
