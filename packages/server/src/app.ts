@@ -4,13 +4,18 @@ import { isOutcomeError, loadDefinitions, outcome, warmSearchParams } from '@sen
 import { assertValid } from '@sen/fhir/validation.ts';
 import { FhirStore, PlannerStatistics } from '@sen/store';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { clinicalWriteGuard, registerClinical } from './capabilities/clinical/plugin.ts';
+import { type CoverageOptions, registerCoverage } from './capabilities/coverage/plugin.ts';
+import { registerMpi } from './capabilities/mpi/plugin.ts';
 import { registerTerminology } from './capabilities/terminology/plugin.ts';
+import { registerVisits } from './capabilities/visits/plugin.ts';
 import { buildCapabilityStatement } from './fhir/capability.ts';
 import { registerFhirRoutes, sendFhir } from './fhir/rest.ts';
 import { FhirRouter } from './fhir/router.ts';
 import { registerBreakGlass } from './platform/gate/break-glass-api.ts';
 import { assertConsentEvidence } from './platform/gate/consent.ts';
 import { registerHardening } from './platform/hardening.ts';
+import { type LiveOptions, registerLive } from './platform/live.ts';
 import { authSecurityBlock } from './platform/oauth/index.ts';
 import { createSecurity, type Security, type SecurityConfig } from './platform/security.ts';
 import { registerWebApp, WEB_DIST } from './platform/web.ts';
@@ -37,6 +42,10 @@ export interface AppConfig {
   webDist?: string;
   /** Sign-in, access gate and audit for the API; absent: the API is open (local development only). */
   security?: Omit<SecurityConfig, 'publicUrl' | 'fhirBase'>;
+  /** The live channel GET /api/live: poll and heartbeat intervals (tests shorten them). */
+  live?: LiveOptions;
+  /** BHYT card gateway and recheck worker (SEN_BHYT_GATEWAY_URL, SEN_BHYT_GATEWAY_TIMEOUT_MS, SEN_BHYT_RECHECK_MS). */
+  bhyt?: CoverageOptions;
 }
 
 export interface AppDeps {
@@ -63,7 +72,12 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     assertValid(r);
     assertConsentEvidence(r); // a permit Consent needs its evidence (never pre-ticked)
   };
-  const store = new FhirStore(db, { validate, baseUrl: fhirBase, onWrite: () => stats.noteWrites() });
+  const store = new FhirStore(db, {
+    validate,
+    baseUrl: fhirBase,
+    onWrite: () => stats.noteWrites(),
+    writeGuard: clinicalWriteGuard, // sent prescriptions and signed encounters never change
+  });
   let capability: ReturnType<typeof buildCapabilityStatement> | undefined;
   let securityBlock: ReturnType<typeof authSecurityBlock> | undefined;
   const router = new FhirRouter(store, {
@@ -82,7 +96,11 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
       return capability;
     },
   });
-  registerTerminology(router);
+  const terminology = registerTerminology(router);
+  registerClinical(router, { terminology });
+  registerVisits(router);
+  registerMpi(router);
+  const coverage = registerCoverage(router, config.bhyt);
 
   const app = Fastify({
     bodyLimit: config.bodyLimit ?? 64 * 1024 * 1024,
@@ -191,11 +209,13 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     securityBlock = authSecurityBlock(security.authServer);
   }
   registerFhirRoutes(app, router, '/fhir/R4', security?.fhir);
+  registerLive(app, store, security?.fhir, config.live);
   if (security) {
     registerBreakGlass(app, router, security);
   }
   app.addHook('onClose', async () => {
     stats.stop();
+    await coverage.stop();
     await security?.close();
     await db.close();
   });

@@ -26,6 +26,8 @@ export interface SenConfig {
   auditSealMs: number;
   /** SEN_AUDIT_INFLIGHT: most audit inserts committing at once (default 1: one group commit at a time). */
   auditInFlight: number;
+  /** SEN_AUDIT_READ_COMMIT: 'durable' (default) or 'async' — reads' audit records committed, not waited onto disk. */
+  auditReadCommit: 'async' | 'durable';
   /** SEN_CORS_ORIGINS: comma-separated browser origins allowed to call the API cross-origin. */
   corsOrigins: string[];
   /** SEN_RATE_LIMIT_USER_PER_MINUTE / SEN_RATE_LIMIT_CLIENT_PER_MINUTE / SEN_RATE_LIMIT_BURST_SECONDS. */
@@ -35,6 +37,11 @@ export interface SenConfig {
    * identity provider keyed on the 12-digit personal ID number (VNeID-like); absent without an issuer.
    */
   nationalId?: { issuer: string; clientId: string; clientSecret: string; claim: string };
+  /**
+   * SEN_BHYT_GATEWAY_URL, SEN_BHYT_GATEWAY_TIMEOUT_MS (default 5000), SEN_BHYT_RECHECK_MS (default 60000): the BHYT
+   * card gateway and how often unverified cards are rechecked. Demo mode without a URL starts the local simulator.
+   */
+  bhyt: { gatewayUrl?: string; timeoutMs?: number; recheckIntervalMs?: number };
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -97,6 +104,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
     demoTotpSecret: env.SEN_DEMO_TOTP_SECRET || 'sen-demo-totp',
     auditSealMs: Number(env.SEN_AUDIT_SEAL_MS ?? 5000),
     auditInFlight: Number(env.SEN_AUDIT_INFLIGHT ?? 1),
+    auditReadCommit: env.SEN_AUDIT_READ_COMMIT === 'async' ? 'async' : 'durable',
     corsOrigins: (env.SEN_CORS_ORIGINS ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -107,5 +115,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
       burstSeconds: positive(env, 'SEN_RATE_LIMIT_BURST_SECONDS'),
     },
     nationalId,
+    bhyt: {
+      gatewayUrl: env.SEN_BHYT_GATEWAY_URL || undefined,
+      timeoutMs: positive(env, 'SEN_BHYT_GATEWAY_TIMEOUT_MS'),
+      recheckIntervalMs: positive(env, 'SEN_BHYT_RECHECK_MS'),
+    },
   };
 }

@@ -14,12 +14,20 @@ const db = await openDb({
   poolSize: config.dbPoolSize,
 });
 const { applied } = await migrate(db);
+// demo mode without a BHYT gateway: a local simulator that knows the demo cards (capabilities/coverage/demo-cards.ts)
+let bhytSimulator: { url: string; close(): Promise<void> } | undefined;
+if (config.mode === 'demo' && !config.bhyt.gatewayUrl) {
+  const { startBhytSimulator } = await import('./capabilities/coverage/simulator.ts');
+  const { demoBhytCards } = await import('./capabilities/coverage/demo-cards.ts');
+  bhytSimulator = await startBhytSimulator({ cards: () => demoBhytCards() });
+}
 const { app, router, security } = await buildApp({
   db,
   config: {
     publicUrl: config.publicUrl,
     logLevel: config.logLevel,
     corsOrigins: config.corsOrigins,
+    bhyt: { ...config.bhyt, gatewayUrl: config.bhyt.gatewayUrl ?? bhytSimulator?.url },
     security: config.auth
       ? {
           mode: config.mode,
@@ -28,6 +36,7 @@ const { app, router, security } = await buildApp({
           demoClientSecret: config.demoClientSecret,
           sealIntervalMs: config.auditSealMs,
           auditInFlight: config.auditInFlight,
+          auditReadCommit: config.auditReadCommit,
           rateLimit: config.rateLimit,
           nationalId: config.nationalId,
         }
@@ -61,6 +70,7 @@ const shutdown = async (signal: string): Promise<void> => {
   process.stdout.write(`Sen is shutting down (${signal}): draining requests, closing the database\n`);
   try {
     await app.close();
+    await bhytSimulator?.close();
     process.stdout.write('Sen stopped.\n');
     process.exit(0);
   } catch {
