@@ -106,7 +106,8 @@ export function auditAction(fr: FhirRequest): AuditAction {
   }
 }
 
-function principalWho(p: Principal): { who: string; role: string; client?: string } {
+/** Who a principal is, for the audit record. */
+export function principalWho(p: Principal): { who: string; role: string; client?: string } {
   switch (p.kind) {
     case 'staff':
       return { who: p.practitionerId ? `Practitioner/${p.practitionerId}` : p.accountId, role: p.roles.join(' ') };

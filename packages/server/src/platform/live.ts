@@ -13,9 +13,9 @@ import type { ServerResponse } from 'node:http';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Db } from '@sen/db';
 import { isOutcomeError, isResourceType, outcomes } from '@sen/fhir';
-import { extractIndex, type FhirStore } from '@sen/store';
+import { type ChangeEvent, extractIndex, type FhirStore } from '@sen/store';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { FhirSecurity } from '../fhir/rest.ts';
+import { type FhirSecurity, principalWho } from '../fhir/rest.ts';
 import type { AccessAction } from '../fhir/types.ts';
 import { type BoundAccess, createAccessContext } from './gate/context.ts';
 import type { Principal } from './gate/gate.ts';
@@ -30,14 +30,7 @@ export interface LiveOptions {
   maxTypes?: number;
 }
 
-interface LiveEvent {
-  seq: string;
-  txid: string;
-  type: string;
-  id: string;
-  version: number;
-  action: 'create' | 'update' | 'delete';
-}
+type LiveEvent = Omit<ChangeEvent, 'occurredAt'>;
 
 interface Subscriber {
   res: ServerResponse;
@@ -307,17 +300,6 @@ function parseTypes(req: FastifyRequest, max: number): string[] {
   return types;
 }
 
-function who(p: Principal): { who: string; role: string; client?: string } {
-  switch (p.kind) {
-    case 'staff':
-      return { who: p.practitionerId ? `Practitioner/${p.practitionerId}` : p.accountId, role: p.roles.join(' ') };
-    case 'patient':
-      return { who: `Patient/${p.patientId}`, role: 'patient' };
-    default:
-      return { who: `Device/${p.clientId}`, role: 'system', client: p.clientId };
-  }
-}
-
 /**
  * Registers `GET /api/live`. With `security`, the caller signs in with a bearer token exactly as on the FHIR API
  * (401 without one), is rate-limited the same way, and the opening is audited; without it the channel is open
@@ -353,7 +335,7 @@ export function registerLive(
       await security.recorder.record({
         action: 'search',
         outcome: followed.length > 0 ? 'success' : 'denied',
-        ...who(principal),
+        ...principalWho(principal),
         sourceIp: req.ip,
         query: new URLSearchParams({ types: types.join(',') }).toString(),
         detail: { channel: 'live', status: followed.length > 0 ? 200 : 403, ...(refused.length ? { refused } : {}) },
