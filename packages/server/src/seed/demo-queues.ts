@@ -6,10 +6,11 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import type { VisitType } from '../capabilities/visits/encounter.ts';
-import { vietnamDay, VisitQueueService } from '../capabilities/visits/service.ts';
+import { VisitQueueService } from '../capabilities/visits/service.ts';
 import type { FhirRouter } from '../fhir/router.ts';
 import { ageOn, DEMO_ID_PREFIX, demoId } from './demo-builder.ts';
 import { VISIT_REASONS_ADULT, VISIT_REASONS_CHILD } from './names.ts';
+import { vietnamDay } from '@sen/vn';
 
 /** The demo clinic rooms that get a queue: room id, how many patients, children or adults. */
 const DEMO_QUEUES: { room: string; patients: number; children: boolean }[] = [

@@ -18,6 +18,7 @@ import { principalOf } from '../../platform/gate/context.ts';
 import { FACILITY_TAG_SYSTEM, type Principal } from '../../platform/gate/gate.ts';
 import type { TerminologyService } from '../terminology/service.ts';
 import type { ClinicalData } from './data.ts';
+import { vietnamDay } from '@sen/vn';
 
 export interface ClinicalDeps {
   router: FhirRouter;
@@ -183,9 +184,7 @@ export function decimalParam(p: ParametersParameter | undefined, name: string): 
   return n;
 }
 
-const VN_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' });
-
 /** Today's date in Vietnam (UTC+7), YYYY-MM-DD. */
 export function today(now: Date = new Date()): string {
-  return VN_DAY.format(now);
+  return vietnamDay(now);
 }

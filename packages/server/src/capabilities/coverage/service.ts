@@ -19,6 +19,7 @@ import {
   validateBhytCode,
   VN_CORE_CANONICAL,
   VN_CORE_SID,
+  vietnamDay,
 } from '@sen/vn';
 import type { FhirRouter } from '../../fhir/router.ts';
 import type { AccessContext } from '../../fhir/types.ts';
@@ -72,10 +73,6 @@ const INVALID_VI: Record<string, string> = {
 function formatVnDate(iso: string): string {
   const [y, m, d] = iso.split('-');
   return `${d}/${m}/${y}`;
-}
-
-function today(now: Date): string {
-  return now.toISOString().slice(0, 10);
 }
 
 /** Local validation: a 15-character card code or a 10-digit BHXH number. */
@@ -218,7 +215,7 @@ export class BhytService {
           message: 'Họ tên hoặc ngày sinh không khớp với thông tin thẻ BHYT trên cổng giám định',
         };
       }
-      return { ...judge(answer.card, today(this.now())), card: answer.card };
+      return { ...judge(answer.card, vietnamDay(this.now())), card: answer.card };
     } catch (err) {
       if (err instanceof BhytGatewayUnavailable) {
         return { status: 'unverified', message: UNVERIFIED_MESSAGE, unavailable: err.reason };

@@ -12,7 +12,7 @@ import type { Bundle, BundleEntry, Identifier, Patient } from '@medplum/fhirtype
 import type { Queryable } from '@sen/db';
 import { outcomes, parseSearchRequest } from '@sen/fhir';
 import { searchRows } from '@sen/store';
-import { fold, normalizeCccd, VN_CORE_SID } from '@sen/vn';
+import { fold, normalizeCccd, VN_CORE_SID, vietnamDay } from '@sen/vn';
 import type { FhirOperation } from '../../fhir/operations.ts';
 import type { FhirRouter } from '../../fhir/router.ts';
 import type { AccessContext } from '../../fhir/types.ts';
@@ -64,7 +64,7 @@ export interface MatchOptions {
 /** The $match algorithm, callable without HTTP (the bench script uses it). */
 export async function matchPatients(router: FhirRouter, query: Patient, options: MatchOptions = {}): Promise<Scored[]> {
   const { access, q } = options;
-  const today = options.today ?? new Date().toISOString().slice(0, 10);
+  const today = options.today ?? vietnamDay();
   const count = Math.min(Math.max(options.count ?? 5, 1), MAX_COUNT);
   const store = router.store;
   const search = async (params: [string, string][]): Promise<Patient[]> => {

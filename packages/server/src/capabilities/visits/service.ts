@@ -22,16 +22,10 @@ import {
   type VisitType,
 } from './encounter.ts';
 import { assertSameFacility, callerFacility, type Room, resolveRoom } from './room.ts';
+import { vietnamDay } from '@sen/vn';
 
 /** Staff roles that call patients into the room (a receptionist registers but does not call). */
 export const QUEUE_CALLER_ROLES: readonly StaffRole[] = ['doctor', 'nurse', 'department-head'];
-
-const VN_OFFSET_MS = 7 * 3600_000;
-
-/** The civil date in Vietnam (UTC+7, no daylight saving), YYYY-MM-DD. */
-export function vietnamDay(now: Date): string {
-  return new Date(now.getTime() + VN_OFFSET_MS).toISOString().slice(0, 10);
-}
 
 export interface RegisterInput {
   patientId: string;
