@@ -56,6 +56,8 @@ const res = spawnSync(
     'tsx',
     '--test',
     '--test-reporter=spec',
+    '--test-force-exit', // a file whose server did not start must not keep the run waiting on its open handles
+    `--test-timeout=${process.env.SEN_TEST_TIMEOUT_MS ?? 900000}`,
     `--test-concurrency=${process.env.SEN_TEST_CONCURRENCY ?? 2}`,
     ...files,
   ],
