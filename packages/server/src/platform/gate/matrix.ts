@@ -48,15 +48,10 @@ export const RESOURCE_GROUPS = {
   orders: ['ServiceRequest', 'DeviceRequest', 'RequestGroup'],
   /** results and reports from the departments */
   results: ['DiagnosticReport', 'ImagingStudy', 'Media', 'MolecularSequence'],
-  /** prescribing and dispensing */
-  medication: [
-    'MedicationRequest',
-    'MedicationStatement',
-    'MedicationAdministration',
-    'MedicationDispense',
-    'Medication',
-    'MedicationKnowledge',
-  ],
+  /** prescribing and the medicines themselves */
+  medication: ['MedicationRequest', 'MedicationStatement', 'Medication', 'MedicationKnowledge'],
+  /** handing out and giving medicines: the pharmacy's and the ward's */
+  dispensing: ['MedicationDispense', 'MedicationAdministration'],
   /** documents of the record */
   documents: ['DocumentReference', 'DocumentManifest', 'Composition', 'Binary', 'List', 'Provenance'],
   /** money */
@@ -110,8 +105,10 @@ const DOCTOR: Partial<Record<ResourceGroup, string>> = {
   visit: 'crus',
   clinical: 'crus',
   orders: 'crus',
-  results: 'rs',
+  // update: an authorised doctor signs off verified lab results (the lab operations check the role)
+  results: 'rus',
   medication: 'crus',
+  dispensing: 'rs',
   documents: 'crus',
   directory: 'rs',
   catalog: 'rs',
@@ -130,6 +127,7 @@ export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string
     orders: 'rs',
     results: 'rs',
     medication: 'rs',
+    dispensing: 'rs',
     documents: 'crs',
     directory: 'rs',
     catalog: 'rs',
@@ -167,7 +165,8 @@ export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string
     visit: 'rs',
     clinical: 'rs',
     orders: 'rs',
-    medication: 'rus',
+    medication: 'rs',
+    dispensing: 'crus',
     directory: 'rs',
     catalog: 'rs',
     billing: 'rs',
@@ -177,6 +176,7 @@ export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string
     visit: 'rs',
     orders: 'rs',
     medication: 'rs',
+    dispensing: 'rs',
     billing: 'crus',
     directory: 'rs',
     catalog: 'rs',
