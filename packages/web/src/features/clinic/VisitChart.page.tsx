@@ -16,6 +16,7 @@ import {
   useCoverages,
   useEncounter,
   useEncounterPrescriptions,
+  useEncounterReports,
   useMedications,
   useObservations,
   useOrders,
@@ -28,6 +29,8 @@ import { HISTORY_FIELDS, type HistoryField, HistoryPanel } from './History.panel
 import { OrdersPanel } from './Orders.panel.tsx';
 import { PatientBanner } from './PatientBanner.panel.tsx';
 import { PrescriptionPanel } from './Prescription.panel.tsx';
+import { CriticalAlerts } from './CriticalAlerts.panel.tsx';
+import { ResultsPanel } from './Results.panel.tsx';
 import { VitalsPanel } from './Vitals.panel.tsx';
 
 const HISTORY_URL = 'https://sen.health.vn/fhir/StructureDefinition/clinical-history';
@@ -51,7 +54,15 @@ export function VisitChartPage(): ReactElement {
   const { t } = useTranslation();
   const { fhir } = useSession();
   const { encounterId = '' } = useParams();
-  useClinicLive(['Encounter', 'ServiceRequest', 'Observation', 'MedicationRequest', 'Condition', 'DiagnosticReport']);
+  useClinicLive([
+    'Encounter',
+    'ServiceRequest',
+    'Observation',
+    'MedicationRequest',
+    'Condition',
+    'DiagnosticReport',
+    'Communication',
+  ]);
   const encounter = useEncounter(encounterId);
   const patient = usePatient(encounter.data);
   const pid = patient.data?.id;
@@ -62,6 +73,7 @@ export function VisitChartPage(): ReactElement {
   const visits = usePreviousVisits(pid);
   const observations = useObservations(pid);
   const orders = useOrders(encounterId);
+  const reports = useEncounterReports(encounterId);
   const prescriptions = useEncounterPrescriptions(encounterId);
   const impression = useQuery({
     queryKey: ['ClinicalImpression', 'encounter', encounterId],
@@ -109,6 +121,7 @@ export function VisitChartPage(): ReactElement {
           {t('clinic.chart.childRule')}
         </Alert>
       )}
+      <CriticalAlerts encounterId={encounterId} />
       <ChartSummary
         encounterId={encounterId}
         conditions={conditions}
@@ -122,6 +135,10 @@ export function VisitChartPage(): ReactElement {
           <Tabs.Tab value="history">{t('clinic.tabs.history')}</Tabs.Tab>
           <Tabs.Tab value="diagnoses">{t('clinic.tabs.diagnoses')}</Tabs.Tab>
           <Tabs.Tab value="orders">{t('clinic.tabs.orders')}</Tabs.Tab>
+          <Tabs.Tab value="results">
+            {t('clinic.tabs.results')}
+            {(reports.data?.length ?? 0) > 0 ? ` (${reports.data?.length})` : ''}
+          </Tabs.Tab>
           <Tabs.Tab value="prescription">{t('clinic.tabs.prescription')}</Tabs.Tab>
           <Tabs.Tab value="conclusion">{t('clinic.tabs.conclusion')}</Tabs.Tab>
         </Tabs.List>
@@ -155,6 +172,9 @@ export function VisitChartPage(): ReactElement {
             readOnly={readOnly}
             bhyt={bhyt}
           />
+        </Tabs.Panel>
+        <Tabs.Panel value="results" pt="md">
+          <ResultsPanel reports={reports} />
         </Tabs.Panel>
         <Tabs.Panel value="prescription" pt="md">
           <PrescriptionPanel encounterId={encounterId} existing={prescriptions.data ?? []} readOnly={readOnly} />

@@ -21,6 +21,7 @@ import { entriesOf, type FhirClient } from '../../api/fhir.ts';
 import { type LiveChange, useLive } from '../../api/live.ts';
 import { useSession } from '../../auth/AuthContext.tsx';
 import { ICD10_SYSTEM, parameters } from './clinic.logic.ts';
+import { type ReportView, reportsOf } from './results.logic.ts';
 
 const ROOM_KEY = 'sen.clinic.room';
 
@@ -232,6 +233,26 @@ export function useOrders(encounterId: string | undefined): UseQueryResult<Servi
         ]
       : undefined,
   );
+}
+
+/**
+ * The visit's results and reports with their values. The key starts with DiagnosticReport; the chart also refreshes
+ * it when an Observation changes (a value corrected before sign-off).
+ */
+export function useEncounterReports(encounterId: string | undefined): UseQueryResult<ReportView[]> {
+  const { fhir } = useSession();
+  return useQuery({
+    queryKey: ['DiagnosticReport', 'encounter', encounterId],
+    enabled: !!encounterId,
+    queryFn: async () =>
+      reportsOf(
+        await fhir.search('DiagnosticReport', [
+          ['encounter', `Encounter/${encounterId}`],
+          ['_include', 'DiagnosticReport:result'],
+          ['_count', '100'],
+        ]),
+      ),
+  });
 }
 
 export function useEncounterPrescriptions(encounterId: string | undefined): UseQueryResult<MedicationRequest[]> {
