@@ -33,6 +33,8 @@ export const GUARDIAN_RELATIONSHIPS: ReadonlySet<string> = new Set([
   'STPFTH',
 ]);
 export const V3_ROLE_CODE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
+/** A family member the patient granted access to in the portal (capabilities/portal/family.ts); not a guardian role. */
+export const ACCESS_GRANT_SYSTEM = 'https://sen.health.vn/fhir/CodeSystem/access-grant';
 
 export interface GuardianAccount {
   id: string;
@@ -91,7 +93,9 @@ export function guardianChild(rp: RelatedPersonLike, nationalId: string, now: Da
   }
   const guardian = (rp.relationship ?? []).some((r) =>
     (r.coding ?? []).some(
-      (c) => c.system === V3_ROLE_CODE && c.code !== undefined && GUARDIAN_RELATIONSHIPS.has(c.code),
+      (c) =>
+        (c.system === V3_ROLE_CODE && c.code !== undefined && GUARDIAN_RELATIONSHIPS.has(c.code)) ||
+        (c.system === ACCESS_GRANT_SYSTEM && c.code === 'granted'),
     ),
   );
   if (!guardian) {
