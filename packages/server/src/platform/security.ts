@@ -6,7 +6,7 @@ import type { FhirSecurity } from '../fhir/rest.ts';
 import type { FhirRouter } from '../fhir/router.ts';
 import { AuditBatcher } from './audit-batcher.ts';
 import { accountCookie, registerAccountPage } from './auth/account-page.ts';
-import { StaffAccounts } from './auth/index.ts';
+import { SecretBox, StaffAccounts } from './auth/index.ts';
 import type { Principal } from './gate/gate.ts';
 import { BreakGlassGrants } from './gate/break-glass.ts';
 import { parseScopes, type ResourceScope } from './gate/scopes.ts';
@@ -61,6 +61,11 @@ export interface Security {
   audit: AuditLog;
   /** Break-the-glass grants (the gate loads them into the staff Principal). */
   breakGlass: BreakGlassGrants;
+  /**
+   * Seals a capability's secrets at rest (AES-256-GCM under a subkey of SEN_SECRET_KEY for that purpose), e.g. the
+   * e-health-book signing key: `sealerFor('ehb-signing-key')`.
+   */
+  sealerFor(purpose: string): SecretBox;
   close(): Promise<void>;
 }
 
@@ -256,6 +261,7 @@ export async function createSecurity(
     patients,
     audit,
     breakGlass,
+    sealerFor: (purpose) => new SecretBox(deriveKey(secret, purpose)),
     async close() {
       if (timer) {
         clearInterval(timer);
