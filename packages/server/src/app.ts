@@ -4,9 +4,16 @@ import { isOutcomeError, loadDefinitions, outcome, warmSearchParams } from '@sen
 import { assertValid } from '@sen/fhir/validation.ts';
 import { FhirStore, PlannerStatistics } from '@sen/store';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { type AnalyzerConfig, type Analyzer, registerAnalyzer } from './capabilities/analyzer/plugin.ts';
+import { type BillingOptions, registerBilling } from './capabilities/billing/plugin.ts';
 import { clinicalWriteGuard, registerClinical } from './capabilities/clinical/plugin.ts';
 import { type CoverageOptions, registerCoverage } from './capabilities/coverage/plugin.ts';
+import { type EhbOptions, registerEhb } from './capabilities/ehb/plugin.ts';
+import { registerLab } from './capabilities/lab/plugin.ts';
+import { registerImaging } from './capabilities/imaging/plugin.ts';
 import { registerMpi } from './capabilities/mpi/plugin.ts';
+import { registerPharmacy } from './capabilities/pharmacy/plugin.ts';
+import { registerPortal } from './capabilities/portal/plugin.ts';
 import { registerTerminology } from './capabilities/terminology/plugin.ts';
 import { registerVisits } from './capabilities/visits/plugin.ts';
 import { buildCapabilityStatement } from './fhir/capability.ts';
@@ -46,6 +53,12 @@ export interface AppConfig {
   live?: LiveOptions;
   /** BHYT card gateway and recheck worker (SEN_BHYT_GATEWAY_URL, SEN_BHYT_GATEWAY_TIMEOUT_MS, SEN_BHYT_RECHECK_MS). */
   bhyt?: CoverageOptions;
+  /** National e-health-book feed: gateway, retries, signing key (SEN_EHB_*). */
+  ehb?: Omit<EhbOptions, 'audit' | 'onError' | 'sealer'>;
+  /** The MLLP listener for lab analyzers (SEN_MLLP_PORT, SEN_MLLP_HOST, SEN_MLLP_FACILITY); main.ts starts it. */
+  analyzer?: AnalyzerConfig;
+  /** Cashier: pay-first rule, payment gateway, BHYT rule settings (SEN_PAY_BEFORE_EXECUTION, SEN_PAYMENT_*, SEN_BHYT_*). */
+  billing?: BillingOptions;
 }
 
 export interface AppDeps {
@@ -59,6 +72,8 @@ export interface SenApp {
   router: FhirRouter;
   /** Present when the API requires sign-in (config.security). */
   security?: Security;
+  /** Lab analyzers over HL7 v2 / MLLP: `start()` recovers and listens when configured (main.ts, tests). */
+  analyzer: Analyzer;
 }
 
 /** Builds the app without listening (tests use app.inject or listen on port 0). */
@@ -99,8 +114,13 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
   const terminology = registerTerminology(router);
   registerClinical(router, { terminology });
   registerVisits(router);
+  registerLab(router, { terminology });
   registerMpi(router);
+  registerImaging(router);
+  registerPharmacy(router, { terminology });
   const coverage = registerCoverage(router, config.bhyt);
+  const billing = registerBilling(router, { ...config.billing, terminology, publicUrl: config.publicUrl });
+  const portal = registerPortal(router, { publicUrl: config.publicUrl });
 
   const app = Fastify({
     bodyLimit: config.bodyLimit ?? 64 * 1024 * 1024,
@@ -209,15 +229,26 @@ export async function buildApp(deps: AppDeps): Promise<SenApp> {
     securityBlock = authSecurityBlock(security.authServer);
   }
   registerFhirRoutes(app, router, '/fhir/R4', security?.fhir);
+  portal.routes(app, security);
   registerLive(app, store, security?.fhir, config.live);
+  const ehb = registerEhb(router, {
+    ...config.ehb,
+    audit: security?.audit,
+    sealer: security?.sealerFor('ehb-signing-key'),
+    onError: (err) => app.log.warn({ errName: err.name }, 'e-health-book feed run failed'),
+  });
+  const analyzer = registerAnalyzer(router, { audit: security?.audit, config: config.analyzer, log: app.log });
+  billing.webhook(app);
   if (security) {
     registerBreakGlass(app, router, security);
   }
   app.addHook('onClose', async () => {
+    await analyzer.close(); // before the database: messages being processed finish first
     stats.stop();
     await coverage.stop();
+    await ehb.stop();
     await security?.close();
     await db.close();
   });
-  return { app, store, router, security };
+  return { app, store, router, security, analyzer };
 }

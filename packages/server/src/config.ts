@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 
 /** Everything Sen reads from the environment, in one place (only main.ts calls this). */
@@ -42,6 +43,89 @@ export interface SenConfig {
    * card gateway and how often unverified cards are rechecked. Demo mode without a URL starts the local simulator.
    */
   bhyt: { gatewayUrl?: string; timeoutMs?: number; recheckIntervalMs?: number };
+  /**
+   * The national e-health-book feed: SEN_EHB_GATEWAY_URL (demo mode without it: the local simulator), _GATEWAY_TOKEN,
+   * _GATEWAY_TIMEOUT_MS (10000), _POLL_MS (5000), _RETRY_BASE_MS (30000), _RETRY_MAX_MS (3600000), _MAX_ATTEMPTS (12),
+   * _SIGNING_KEY_FILE and _SIGNING_CERT_FILE (PEM; without them a key is generated and kept in the database),
+   * _SINCE (ISO date: episodes that ended before it are not sent; default: when the feed first ran).
+   */
+  ehb: {
+    gatewayUrl?: string;
+    gatewayToken?: string;
+    timeoutMs?: number;
+    pollMs: number;
+    retry: { baseMs?: number; maxMs?: number; maxAttempts?: number };
+    signingKeyFile?: string;
+    signingCertFile?: string;
+    since?: string;
+  };
+  /**
+   * SEN_MLLP_PORT (unset: no listener), SEN_MLLP_HOST (default 127.0.0.1), SEN_MLLP_FACILITY (Organization.id of the
+   * analyzers' facility; demo mode defaults to the demo hospital, production requires it): the HL7 v2 / MLLP listener
+   * for lab analyzers.
+   */
+  mllp?: { port: number; host: string; facilityId?: string };
+  /**
+   * Cashier: SEN_PAY_BEFORE_EXECUTION (default true: fee-paying orders wait for payment), SEN_PAYMENT_GATEWAY_URL
+   * (demo without it: the local simulator), SEN_PAYMENT_SECRET (HMAC key shared with the gateway; demo default
+   * `sen-demo-payment-secret`, refused in production), SEN_PAYMENT_BANK_BIN / SEN_PAYMENT_ACCOUNT (the VietQR
+   * receiving account), SEN_BHYT_FACILITY_LEVEL (central | provincial | district | commune, default provincial),
+   * SEN_BHYT_BASE_SALARY (lương cơ sở, default 2340000, for the 15 % small-amount rule).
+   */
+  billing: {
+    payFirst: boolean;
+    gatewayUrl?: string;
+    secret: string;
+    bankBin?: string;
+    bankAccount?: string;
+    facilityLevel?: 'central' | 'provincial' | 'district' | 'commune';
+    baseSalary?: number;
+  };
+}
+
+const DEMO_PAYMENT_SECRET = 'sen-demo-payment-secret';
+
+function mllpConfig(env: NodeJS.ProcessEnv, mode: 'demo' | 'production'): SenConfig['mllp'] {
+  const raw = env.SEN_MLLP_PORT;
+  if (raw === undefined || raw === '') {
+    return undefined;
+  }
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`SEN_MLLP_PORT must be a port number, got '${raw}'`);
+  }
+  const facilityId = env.SEN_MLLP_FACILITY || undefined;
+  if (mode === 'production' && !facilityId) {
+    throw new Error(
+      "SEN_MLLP_PORT needs SEN_MLLP_FACILITY (the Organization id of the analyzers' facility) in production",
+    );
+  }
+  return { port, host: env.SEN_MLLP_HOST || '127.0.0.1', facilityId };
+}
+
+function billingConfig(env: NodeJS.ProcessEnv, mode: 'demo' | 'production'): SenConfig['billing'] {
+  const secret = env.SEN_PAYMENT_SECRET || undefined;
+  const gatewayUrl = env.SEN_PAYMENT_GATEWAY_URL || undefined;
+  if (mode === 'production' && secret === DEMO_PAYMENT_SECRET) {
+    throw new Error('SEN_PAYMENT_SECRET is the demo secret: set a secret of your own in production mode');
+  }
+  if (mode === 'production' && gatewayUrl && !secret) {
+    throw new Error('SEN_PAYMENT_GATEWAY_URL needs SEN_PAYMENT_SECRET (the key shared with the gateway)');
+  }
+  const level = env.SEN_BHYT_FACILITY_LEVEL || undefined;
+  if (level && !['central', 'provincial', 'district', 'commune'].includes(level)) {
+    throw new Error(`SEN_BHYT_FACILITY_LEVEL must be central, provincial, district or commune, got '${level}'`);
+  }
+  return {
+    payFirst: env.SEN_PAY_BEFORE_EXECUTION !== 'false',
+    gatewayUrl,
+    // production without a gateway: a random key, so no confirmation can be forged
+    secret: secret ?? (mode === 'demo' ? DEMO_PAYMENT_SECRET : randomBytes(32).toString('base64')),
+    bankBin: env.SEN_PAYMENT_BANK_BIN || undefined,
+    bankAccount: env.SEN_PAYMENT_ACCOUNT || undefined,
+    facilityLevel: level as SenConfig['billing']['facilityLevel'],
+    baseSalary: positive(env, 'SEN_BHYT_BASE_SALARY'),
+  };
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -54,6 +138,17 @@ function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
     throw new Error(`${name} must be a positive number, got '${v}'`);
   }
   return n;
+}
+
+function ehbSince(v: string | undefined): string | undefined {
+  if (!v) {
+    return undefined;
+  }
+  const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00+07:00` : v);
+  if (Number.isNaN(t)) {
+    throw new Error(`SEN_EHB_SINCE must be a date (YYYY-MM-DD) or an instant, got '${v}'`);
+  }
+  return new Date(t).toISOString();
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
@@ -120,5 +215,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SenConfig {
       timeoutMs: positive(env, 'SEN_BHYT_GATEWAY_TIMEOUT_MS'),
       recheckIntervalMs: positive(env, 'SEN_BHYT_RECHECK_MS'),
     },
+    ehb: {
+      gatewayUrl: env.SEN_EHB_GATEWAY_URL || undefined,
+      gatewayToken: env.SEN_EHB_GATEWAY_TOKEN || undefined,
+      timeoutMs: positive(env, 'SEN_EHB_GATEWAY_TIMEOUT_MS'),
+      pollMs: positive(env, 'SEN_EHB_POLL_MS') ?? 5000,
+      retry: {
+        baseMs: positive(env, 'SEN_EHB_RETRY_BASE_MS'),
+        maxMs: positive(env, 'SEN_EHB_RETRY_MAX_MS'),
+        maxAttempts: positive(env, 'SEN_EHB_MAX_ATTEMPTS'),
+      },
+      signingKeyFile: env.SEN_EHB_SIGNING_KEY_FILE ? resolve(env.SEN_EHB_SIGNING_KEY_FILE) : undefined,
+      signingCertFile: env.SEN_EHB_SIGNING_CERT_FILE ? resolve(env.SEN_EHB_SIGNING_CERT_FILE) : undefined,
+      since: ehbSince(env.SEN_EHB_SINCE),
+    },
+    billing: billingConfig(env, mode),
+    mllp: mllpConfig(env, mode),
   };
 }

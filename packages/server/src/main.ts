@@ -21,13 +21,37 @@ if (config.mode === 'demo' && !config.bhyt.gatewayUrl) {
   const { demoBhytCards } = await import('./capabilities/coverage/demo-cards.ts');
   bhytSimulator = await startBhytSimulator({ cards: () => demoBhytCards() });
 }
-const { app, router, security } = await buildApp({
+// demo mode without a payment gateway: a local simulator that "pays" a VietQR bill a few seconds after it is shown
+let paymentSimulator: { url: string; close(): Promise<void> } | undefined;
+if (config.mode === 'demo' && !config.billing.gatewayUrl) {
+  const { startPaymentSimulator } = await import('./capabilities/billing/simulator.ts');
+  paymentSimulator = await startPaymentSimulator({ secret: config.billing.secret, autoPayMs: 5000 });
+}
+// demo mode without an e-health-book gateway: a local simulator that checks the payload and its signature against
+// this node's key (registered below, once the app has loaded it)
+let ehbSimulator: { url: string; close(): Promise<void> } | undefined;
+const ehbKeys: string[] = [];
+if (config.mode === 'demo' && !config.ehb.gatewayUrl) {
+  const { startEhbSimulator } = await import('./capabilities/ehb/simulator.ts');
+  ehbSimulator = await startEhbSimulator({ publicKeys: () => ehbKeys });
+}
+// lab analyzers over HL7 v2 / MLLP (SEN_MLLP_PORT); demo mode: the demo hospital's analyzers
+const mllpFacility =
+  config.mllp &&
+  (config.mllp.facilityId ??
+    (config.mode === 'demo' ? (await import('./seed/demo-facility.ts')).HOSPITAL_ID : undefined));
+const { app, router, security, analyzer } = await buildApp({
   db,
   config: {
     publicUrl: config.publicUrl,
     logLevel: config.logLevel,
     corsOrigins: config.corsOrigins,
     bhyt: { ...config.bhyt, gatewayUrl: config.bhyt.gatewayUrl ?? bhytSimulator?.url },
+    ehb: { ...config.ehb, gatewayUrl: config.ehb.gatewayUrl ?? ehbSimulator?.url },
+    analyzer: config.mllp
+      ? { port: config.mllp.port, host: config.mllp.host, facilityId: mllpFacility || undefined }
+      : undefined,
+    billing: { ...config.billing, gatewayUrl: config.billing.gatewayUrl ?? paymentSimulator?.url },
     security: config.auth
       ? {
           mode: config.mode,
@@ -43,6 +67,13 @@ const { app, router, security } = await buildApp({
       : undefined,
   },
 });
+if (ehbSimulator) {
+  const { ehbOf } = await import('./capabilities/ehb/plugin.ts');
+  const signer = await ehbOf(router)?.signer();
+  if (signer) {
+    ehbKeys.push(signer.material.publicKeyPem);
+  }
+}
 if (applied.length > 0) {
   app.log.info({ migrations: applied }, 'database migrated');
 }
@@ -71,6 +102,8 @@ const shutdown = async (signal: string): Promise<void> => {
   try {
     await app.close();
     await bhytSimulator?.close();
+    await ehbSimulator?.close();
+    await paymentSimulator?.close();
     process.stdout.write('Sen stopped.\n');
     process.exit(0);
   } catch {
@@ -81,10 +114,15 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await app.listen({ port: config.port, host: config.host });
+// after the API: first the messages a stop left unprocessed, then new ones
+const mllp = await analyzer.start();
 const engine = config.databaseUrl ? 'PostgreSQL' : `PGlite (${config.dataDir})`;
 process.stdout.write(
   `\nSen is running on ${engine}\n  Open ${config.publicUrl}/  ·  FHIR API ${config.publicUrl}/fhir/R4\n`,
 );
+if (mllp) {
+  process.stdout.write(`  HL7 v2 / MLLP for lab analyzers on ${mllp.address}:${mllp.port}\n`);
+}
 if (config.auth && config.mode === 'demo') {
   const secret = config.demoClientSecret === 'sen-demo-secret' ? 'sen-demo-secret' : '<SEN_DEMO_CLIENT_SECRET>';
   process.stdout.write(

@@ -91,7 +91,26 @@ for (const engine of testEngines()) {
       const patient = cs.body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
       assert.deepEqual(
         patient.operation.map((o: { name: string }) => o.name),
-        ['everything', 'match', 'merge', 'break-glass', 'echo-count'],
+        [
+          'everything',
+          'match',
+          'merge',
+          'portal-record',
+          'summary',
+          'summary-pdf',
+          'family',
+          'grant-access',
+          'revoke-access',
+          'share-link',
+          'share-links',
+          'revoke-share',
+          'rights-request',
+          'rights-queue',
+          'rights-answer',
+          'rights-requests',
+          'break-glass',
+          'echo-count',
+        ],
       );
       const opsOf = (type: string): string[] =>
         cs.body.rest[0].resource
@@ -100,12 +119,22 @@ for (const engine of testEngines()) {
       for (const name of ['record-vitals', 'set-diagnoses', 'history', 'order', 'prescribe', 'conclude']) {
         assert.ok(opsOf('Encounter').includes(name), `Encounter/$${name} is listed`);
       }
-      assert.deepEqual(opsOf('ServiceRequest'), ['orderable']);
-      assert.deepEqual(opsOf('MedicationRequest'), ['drug-search', 'replace-prescription']);
-      assert.deepEqual(
-        cs.body.rest[0].operation.map((o: { name: string }) => o.name),
-        ['ping'],
-      );
+      for (const [type, names] of Object.entries({
+        ServiceRequest: ['orderable', 'lab-worklist', 'collect-specimen', 'imaging-worklist', 'imaging-report'],
+        MedicationRequest: ['drug-search', 'replace-prescription', 'dispensable'],
+        MedicationDispense: ['dispense'],
+        Specimen: ['receive'],
+        Communication: ['acknowledge'],
+        Invoice: ['pay-cash', 'vietqr', 'refund'],
+      })) {
+        for (const name of names) {
+          assert.ok(opsOf(type).includes(name), `${type}/$${name} is listed`);
+        }
+      }
+      const system = cs.body.rest[0].operation.map((o: { name: string }) => o.name);
+      for (const name of ['ping', 'analyzer-replay', 'analyzer-discard']) {
+        assert.ok(system.includes(name), `$${name} is listed at system level`);
+      }
     });
   });
 }

@@ -5,6 +5,8 @@ import type { FhirRouter } from '../fhir/router.ts';
 import { loadAdminUnits } from './admin-units.ts';
 import { buildDemoBundle } from './demo-data.ts';
 import { seedDemoQueues } from './demo-queues.ts';
+import { seedDemoSchedules } from './demo-schedules.ts';
+import { seedDemoStock } from './demo-stock.ts';
 
 export interface SeedOptions {
   sharedDir: string;
@@ -53,6 +55,8 @@ export async function seedDemo(
   }
   if (missing.length === 0) {
     await seedDemoQueues(router); // today's waiting patients (once a day per room)
+    await seedDemoSchedules(router); // bookable clinic hours of the next working days (portal booking)
+    await seedDemoStock(router.store.db); // the pharmacy's lots (once)
     return { created: 0, skipped: entries.length };
   }
   // References to resources already stored are plain `Type/id` after the PUT urls, so rewrite fullUrls of
@@ -83,5 +87,7 @@ export async function seedDemo(
   };
   await processBundle(router, tx, 'return=minimal');
   await seedDemoQueues(router);
+  await seedDemoSchedules(router);
+  await seedDemoStock(router.store.db);
   return { created: missing.length, skipped: entries.length - missing.length };
 }

@@ -4,17 +4,24 @@ import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Navigate, NavLink as RouterLink, Route, Routes } from 'react-router';
 import { SessionProvider, useAuthState, useSession } from '../auth/AuthContext.tsx';
 import { signOut, startSignIn } from '../auth/auth.ts';
+import { AnalyzerQuarantinePage } from '../features/analyzer/AnalyzerQuarantine.page.tsx';
 import { AuditLogPage } from '../features/audit/AuditLog.page.tsx';
+import { CashierPage } from '../features/cashier/Cashier.page.tsx';
+import { ReceiptPage } from '../features/cashier/Receipt.page.tsx';
 import { ClinicQueuePage } from '../features/clinic/ClinicQueue.page.tsx';
+import { EhbSubmissionsPage } from '../features/ehb/EhbSubmissions.page.tsx';
 import { PrescriptionPrintPage } from '../features/clinic/PrescriptionPrint.page.tsx';
 import { VisitChartPage } from '../features/clinic/VisitChart.page.tsx';
+import { ImagingOrderPage } from '../features/imaging/ImagingOrder.page.tsx';
+import { ImagingWorklistPage } from '../features/imaging/ImagingWorklist.page.tsx';
+import { LabOrderPage } from '../features/lab/LabOrder.page.tsx';
+import { LabWorklistPage } from '../features/lab/LabWorklist.page.tsx';
 import { PatientSearchPage } from '../features/patients/PatientSearch.page.tsx';
-import { PrescriptionsPage } from '../features/prescriptions/Prescriptions.page.tsx';
+import { PharmacyPage } from '../features/pharmacy/Pharmacy.page.tsx';
 import { QueueDisplayPage } from '../features/reception/QueueDisplay.page.tsx';
 import { ReceptionPage } from '../features/reception/Reception.page.tsx';
 import { TicketPage } from '../features/reception/Ticket.page.tsx';
 import { RecentVisitsPage } from '../features/visits/RecentVisits.page.tsx';
-import { WorklistPage } from '../features/worklist/Worklist.page.tsx';
 import { LANGUAGES, setLanguage } from '../i18n/index.ts';
 import { ErrorState, LoadingState } from '../ui/states/States.tsx';
 import { homeOf, type StaffRole } from './staff.ts';
@@ -30,10 +37,13 @@ const SCREENS: { path: string; label: string; roles: readonly StaffRole[] }[] = 
     roles: ['receptionist', 'cashier', 'doctor', 'nurse', 'department-head'],
   },
   { path: '/visits', label: 'nav.visits', roles: ['doctor', 'nurse', 'department-head'] },
-  { path: '/worklist/laboratory', label: 'nav.worklist', roles: ['lab-technician'] },
-  { path: '/worklist/imaging', label: 'nav.worklist', roles: ['radiology-technician', 'radiologist'] },
-  { path: '/prescriptions', label: 'nav.prescriptions', roles: ['pharmacist'] },
+  { path: '/worklist/laboratory', label: 'lab.nav', roles: ['lab-technician'] },
+  { path: '/lab/analyzer', label: 'analyzer.nav', roles: ['lab-technician'] },
+  { path: '/worklist/imaging', label: 'imaging.nav', roles: ['radiology-technician', 'radiologist'] },
+  { path: '/pharmacy', label: 'pharmacy.nav', roles: ['pharmacist'] },
+  { path: '/cashier', label: 'cashier.nav', roles: ['cashier'] },
   { path: '/audit', label: 'nav.audit', roles: ['facility-admin', 'department-head'] },
+  { path: '/admin/ehb', label: 'ehb.nav', roles: ['facility-admin'] },
 ];
 
 function LanguageSwitch(): ReactElement {
@@ -138,10 +148,17 @@ function Shell(): ReactElement {
             <Route path="/clinic/prescription/:code" element={<PrescriptionPrintPage />} />
             <Route path="/patients" element={<PatientSearchPage />} />
             <Route path="/visits" element={<RecentVisitsPage />} />
-            <Route path="/worklist/laboratory" element={<WorklistPage kind="laboratory" />} />
-            <Route path="/worklist/imaging" element={<WorklistPage kind="imaging" />} />
-            <Route path="/prescriptions" element={<PrescriptionsPage />} />
+            <Route path="/worklist/laboratory" element={<LabWorklistPage />} />
+            <Route path="/worklist/laboratory/:orderId" element={<LabOrderPage />} />
+            <Route path="/lab/analyzer" element={<AnalyzerQuarantinePage />} />
+            <Route path="/worklist/imaging" element={<ImagingWorklistPage />} />
+            <Route path="/worklist/imaging/:orderId" element={<ImagingOrderPage />} />
+            <Route path="/pharmacy" element={<PharmacyPage />} />
+            <Route path="/cashier" element={<CashierPage />} />
+            <Route path="/cashier/receipt/:invoiceId" element={<ReceiptPage />} />
+            <Route path="/prescriptions" element={<Navigate to="/pharmacy" replace />} />
             <Route path="/audit" element={<AuditLogPage />} />
+            <Route path="/admin/ehb" element={<EhbSubmissionsPage />} />
             <Route path="*" element={<Navigate to={home} replace />} />
           </Routes>
         )}

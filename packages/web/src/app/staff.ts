@@ -19,14 +19,14 @@ export type StaffRole = (typeof STAFF_ROLES)[number];
 /** The work screen each role lands on. */
 export const HOME_OF: Record<StaffRole, string> = {
   receptionist: '/reception',
-  cashier: '/patients',
+  cashier: '/cashier',
   doctor: '/clinic',
   nurse: '/visits',
   'department-head': '/visits',
   'lab-technician': '/worklist/laboratory',
   'radiology-technician': '/worklist/imaging',
   radiologist: '/worklist/imaging',
-  pharmacist: '/prescriptions',
+  pharmacist: '/pharmacy',
   'facility-admin': '/audit',
 };
 

@@ -69,7 +69,11 @@ describe('access gate: the permission matrix', () => {
     assert.equal(roleAllows('nurse', 'MedicationRequest', 'c'), false, 'nurses do not prescribe');
     assert.equal(roleAllows('pharmacist', 'MedicationDispense', 'u'), true);
     assert.equal(roleAllows('pharmacist', 'MedicationDispense', 'c'), true);
-    assert.equal(roleAllows('pharmacist', 'MedicationRequest', 'c'), false, 'the pharmacist dispenses, never prescribes');
+    assert.equal(
+      roleAllows('pharmacist', 'MedicationRequest', 'c'),
+      false,
+      'the pharmacist dispenses, never prescribes',
+    );
     assert.equal(roleAllows('doctor', 'MedicationDispense', 'c'), false);
     assert.equal(roleAllows('cashier', 'Observation', 'r'), false, 'the cashier sees no results');
     assert.equal(roleAllows('lab-technician', 'DiagnosticReport', 'c'), true);

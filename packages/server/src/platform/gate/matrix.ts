@@ -11,17 +11,9 @@ export const RESOURCE_GROUPS = {
   /** who the patient is and where they are */
   patient: ['Patient', 'RelatedPerson', 'Person', 'Coverage', 'Flag'],
   /** the visit and its logistics */
-  visit: [
-    'Encounter',
-    'EpisodeOfCare',
-    'Appointment',
-    'AppointmentResponse',
-    'Schedule',
-    'Slot',
-    'Task',
-    'Communication',
-    'CommunicationRequest',
-  ],
+  visit: ['Encounter', 'EpisodeOfCare', 'Appointment', 'AppointmentResponse', 'Schedule', 'Slot', 'Task'],
+  /** messages between people about a patient: the lab's critical-value alerts to the ordering doctor, replies */
+  messages: ['Communication', 'CommunicationRequest'],
   /** the clinical record */
   clinical: [
     'Observation',
@@ -103,6 +95,7 @@ export type ResourceGroup = keyof typeof RESOURCE_GROUPS | 'other';
 const DOCTOR: Partial<Record<ResourceGroup, string>> = {
   patient: 'crus',
   visit: 'crus',
+  messages: 'crus',
   clinical: 'crus',
   orders: 'crus',
   // update: an authorised doctor signs off verified lab results (the lab operations check the role)
@@ -118,11 +111,20 @@ const DOCTOR: Partial<Record<ResourceGroup, string>> = {
 
 /** Role × group → SMART-style interaction letters ('' = nothing). Groups not listed: nothing. */
 export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string>>> = {
-  receptionist: { patient: 'crus', visit: 'crus', directory: 'rs', catalog: 'rs', consent: 'crs', billing: 'rs' },
+  receptionist: {
+    patient: 'crus',
+    visit: 'crus',
+    messages: 'crus',
+    directory: 'rs',
+    catalog: 'rs',
+    consent: 'crs',
+    billing: 'rs',
+  },
   doctor: DOCTOR,
   nurse: {
     patient: 'rus',
     visit: 'crus',
+    messages: 'crus',
     clinical: 'crus',
     orders: 'rs',
     results: 'rs',
@@ -136,6 +138,8 @@ export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string
   'lab-technician': {
     patient: 'rs',
     visit: 'rs',
+    // a critical value alerts the ordering doctor at once
+    messages: 'crs',
     clinical: 'crus',
     orders: 'rus',
     results: 'crus',
@@ -145,6 +149,7 @@ export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string
   'radiology-technician': {
     patient: 'rs',
     visit: 'rs',
+    messages: 'crs',
     orders: 'rus',
     results: 'crus',
     directory: 'rs',
@@ -153,6 +158,7 @@ export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string
   radiologist: {
     patient: 'rs',
     visit: 'rs',
+    messages: 'crs',
     clinical: 'rs',
     orders: 'rus',
     results: 'crus',
@@ -163,6 +169,7 @@ export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string
   pharmacist: {
     patient: 'rs',
     visit: 'rs',
+    messages: 'crs',
     clinical: 'rs',
     orders: 'rs',
     medication: 'rs',
@@ -174,6 +181,7 @@ export const ROLE_MATRIX: Record<StaffRole, Partial<Record<ResourceGroup, string
   cashier: {
     patient: 'rs',
     visit: 'rs',
+    messages: 'rs',
     orders: 'rs',
     medication: 'rs',
     dispensing: 'rs',
@@ -229,9 +237,15 @@ export function matrixRows(
  */
 export const RESTRICTED_OPERATIONS: Readonly<Record<string, readonly StaffRole[]>> = {
   'Patient/$merge': ['department-head'],
+  // system-level operations: the lab fixes and replays (or discards) a quarantined analyzer message
+  '$analyzer-replay': ['lab-technician', 'department-head'],
+  '$analyzer-discard': ['lab-technician', 'department-head'],
 };
 
-/** Whether one of these roles may run a restricted operation (`Type/$name`); unlisted operations are not restricted. */
+/**
+ * Whether one of these roles may run a restricted operation (`Type/$name`, or `$name` at system level); unlisted
+ * operations are not restricted.
+ */
 export function rolesMayRun(roles: readonly StaffRole[], operation: string): boolean {
   const allowed = RESTRICTED_OPERATIONS[operation];
   return allowed === undefined || roles.some((r) => allowed.includes(r));

@@ -58,7 +58,7 @@ export function CriticalAlerts({ encounterId }: { encounterId: string }): ReactE
               {open ? (
                 <Button
                   size="xs"
-                  color="white"
+                  color="red"
                   variant="white"
                   loading={ack.isPending && ack.variables === c.id}
                   onClick={() => c.id && ack.mutate(c.id)}
