@@ -3,12 +3,18 @@ import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { makeBhytCode, makeCccd } from '@sen/vn';
 import type { Browser } from 'playwright-core';
+import { BHYT_EXT } from '../../server/src/capabilities/coverage/service.ts';
+import { FACILITY_TAG_SYSTEM } from '../../server/src/platform/gate/gate.ts';
 import { demoStaffDirectory, HOSPITAL_ID } from '../../server/src/seed/demo-facility.ts';
 import { demoId } from '../../server/src/seed/demo-builder.ts';
 import { fhirFetch } from '../../server/test/harness.ts';
 import { staffLogin } from '../../server/test/staff-login.ts';
 import { chromiumAvailable, Journey, launch, SKIP_NOTICE } from '../src/browser.ts';
 import { DEMO_PASSWORD, type DemoSite, demoTotp, startDemoSite } from '../src/fixtures.ts';
+import { payByVietQr } from './steps/cashier.ts';
+import { signInAs, signXrayReport } from './steps/imaging.ts';
+import { labBloodCountStep, signOffLabResults } from './steps/lab.ts';
+import { dispensePrescription } from './steps/pharmacy.ts';
 
 /** Khoa Nội's examination room: no demo queue there, so the journey's patient is the first number. */
 const ROOM_ID = demoId('loc', 'K02', 'r1');
@@ -17,12 +23,14 @@ const ROOM_NAME = 'Phòng khám Nội tổng hợp';
 const DOCTOR = 'bacsi3';
 
 describe(
-  'journey: an outpatient BHYT visit — call the number, vitals, diagnosis, orders, prescription, close',
+  'journey: an outpatient BHYT visit — call the number, vitals, diagnosis, orders, prescription; the lab, imaging, pharmacy and cashier; close',
   { skip: !chromiumAvailable() && SKIP_NOTICE },
   () => {
     let site: DemoSite;
     let browser: Browser;
     let j: Journey;
+    /** The departments' screens, one staff member after another, beside the doctor's open chart. */
+    let dept: Journey;
     let patientName: string;
     let encounterId: string;
     let prescriptionCode: string;
@@ -73,6 +81,24 @@ describe(
         },
       });
       assert.equal(patient.status, 201, JSON.stringify(patient.body));
+      // the card as the BHYT check at reception records it (the reception journey drives that check itself)
+      const year = new Date().getFullYear();
+      const coverage = await fhirFetch(srv.fhir, 'Coverage', {
+        method: 'POST',
+        body: {
+          resourceType: 'Coverage',
+          meta: { tag: [{ system: FACILITY_TAG_SYSTEM, code: HOSPITAL_ID }] },
+          status: 'active',
+          extension: [
+            { url: BHYT_EXT.verification, valueCode: 'verified' },
+            { url: BHYT_EXT.benefitLevel, valueInteger: 3 },
+          ],
+          beneficiary: { reference: `Patient/${patient.body.id}` },
+          payor: [{ display: 'Bảo hiểm xã hội Việt Nam' }],
+          period: { start: `${year}-01-01`, end: `${year}-12-31` },
+        },
+      });
+      assert.equal(coverage.status, 201, JSON.stringify(coverage.body));
       const visit = await fhirFetch(srv.fhir, 'Encounter/$register-visit', {
         method: 'POST',
         headers: auth,
@@ -83,6 +109,7 @@ describe(
             { name: 'visitType', valueCode: 'bhyt' },
             { name: 'reason', valueString: 'Đau đầu, chóng mặt; tái khám tăng huyết áp' },
             { name: 'location', valueReference: { reference: `Location/${ROOM_ID}` } },
+            { name: 'coverage', valueReference: { reference: `Coverage/${coverage.body.id}` } },
           ],
         },
       });
@@ -95,6 +122,7 @@ describe(
       j.page.on('dialog', (d) => void d.accept());
     });
     after(async () => {
+      await dept?.close();
       await j?.close();
       await browser?.close();
       await site?.close();
@@ -202,6 +230,17 @@ describe(
       const item = page.getByRole('listitem', { name: /^Amlodipin/ });
       await item.getByLabel('Số ngày').fill('28');
       assert.match((await item.getByLabel('Số lượng').textContent()) ?? '', /= 28 Viên/);
+      // a vitamin the BHYT fund pays half of: the patient's share is what the cashier collects later
+      await page.getByRole('textbox', { name: 'Tìm thuốc' }).fill('vitamin b1');
+      await page
+        .getByRole('button', { name: /^Thêm Vitamin B1/ })
+        .first()
+        .click();
+      const vitamin = page.getByRole('listitem', { name: /^Vitamin B1/ });
+      await vitamin.getByLabel('Mỗi lần').fill('1');
+      await vitamin.getByLabel('Lần/ngày').fill('1');
+      await vitamin.getByLabel('Số ngày').fill('28');
+      assert.match((await vitamin.getByLabel('Số lượng').textContent()) ?? '', /= 28 Viên/);
       await page.getByRole('button', { name: 'Kê đơn', exact: true }).click();
       const done = page.getByRole('status').filter({ hasText: 'Đã kê đơn' });
       const warned = page.getByRole('button', { name: 'Vẫn kê (xác nhận)' });
@@ -226,14 +265,77 @@ describe(
       assert.ok(((await qr.locator('path').getAttribute('d')) ?? '').length > 100, 'the QR has modules drawn');
       const items = page.getByRole('table', { name: 'Thuốc' });
       await items.getByText(/Amlodipin/).waitFor();
-      await items.getByText('28 Viên').waitFor();
+      await items.getByRole('row').filter({ hasText: 'Amlodipin' }).getByText('28 Viên').waitFor();
       await page.getByRole('heading', { name: 'ĐƠN THUỐC' }).waitFor();
       await j.shot('prescription-print');
     });
 
-    it('concludes the visit: signed, finished, and the chart becomes read-only', async () => {
+    it('the lab collects the specimen and results a blood count with a critical value: the open chart alerts the doctor without reload', async () => {
       const { page } = j;
       await page.getByRole('link', { name: /Về bệnh án/ }).click();
+      await page
+        .getByRole('region', { name: 'Thông tin bệnh nhân' })
+        .getByRole('heading', { name: patientName })
+        .waitFor();
+      await page.getByRole('tab', { name: /^Kết quả/ }).click();
+      await page.getByText('Chưa có kết quả cận lâm sàng cho lượt khám này.').waitFor();
+      dept = await Journey.open(browser, 'outpatient-visit-departments');
+      dept.page.on('dialog', (d) => void d.accept());
+      await labBloodCountStep(dept.page, {
+        baseUrl: site.srv.url,
+        patientName,
+        shot: (s) => dept.shot(s),
+      });
+      // the doctor's page was not reloaded: the live channel brought the alert and the values
+      const alert = page.getByRole('alert').filter({ hasText: 'Cảnh báo giá trị nguy hiểm' });
+      await alert.waitFor({ timeout: 10_000 });
+      assert.match((await alert.textContent()) ?? '', /WBC|bạch cầu/);
+      const values = page.getByRole('table', { name: /^Kết quả Tổng phân tích tế bào máu/ });
+      await values
+        .getByRole('row')
+        .filter({ hasText: 'Số lượng bạch cầu (WBC)' })
+        .getByText('Rất thấp — nguy hiểm')
+        .waitFor();
+      await j.shot('critical-alert');
+      await alert.getByRole('button', { name: 'Đã nhận cảnh báo' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /Đã xác nhận lúc/ })
+        .waitFor();
+      const comms = await fhirFetch(site.srv.fhir, `Communication?encounter=Encounter/${encounterId}&category=alert`);
+      const acked = comms.body.entry.map((e: { resource: { status: string } }) => e.resource);
+      assert.equal(acked.length, 1);
+      assert.equal(acked[0].status, 'completed', 'the acknowledgement is recorded');
+      await j.shot('critical-acknowledged');
+    });
+
+    it('the doctor signs the verified lab results off; the chart shows them signed', async () => {
+      const { page } = j;
+      const orders = await fhirFetch(site.srv.fhir, `ServiceRequest?encounter=Encounter/${encounterId}&_count=20`);
+      const bloodCount = orders.body.entry
+        .map((e: { resource: { id: string; code: { coding: { code: string }[] } } }) => e.resource)
+        .find((o: { code: { coding: { code: string }[] } }) => o.code.coding[0].code === '99.2301.2001');
+      assert.ok(bloodCount, 'the blood count order');
+      await signOffLabResults(page, { baseUrl: site.srv.url, orderId: bloodCount.id, shot: (s) => j.shot(s) });
+      await page.goto(`${site.srv.url}/clinic/visit/${encounterId}`);
+      await page.getByRole('tab', { name: /^Kết quả/ }).click();
+      await page
+        .getByRole('region', { name: /Tổng phân tích tế bào máu/ })
+        .getByText('Đã ký duyệt')
+        .waitFor();
+    });
+
+    it('the radiology technician does the chest X-ray, the radiologist signs the report; it reaches the chart live', async () => {
+      const { page } = j;
+      await signXrayReport(dept.page, { baseUrl: site.srv.url, patientName, shot: (s) => dept.shot(s) });
+      const report = page.getByRole('region', { name: /X-quang ngực/ });
+      await report.getByText('Hình ảnh X-quang ngực thẳng bình thường').waitFor({ timeout: 10_000 });
+      await report.getByText('Đã ký duyệt').waitFor();
+      await j.shot('results');
+    });
+
+    it('concludes the visit: signed, finished, and the chart becomes read-only', async () => {
+      const { page } = j;
       await page.getByRole('tab', { name: 'Kết luận' }).click();
       await page
         .getByLabel(/^Kết quả điều trị/)
@@ -248,6 +350,31 @@ describe(
       const enc = await fhirFetch(site.srv.fhir, `Encounter/${encounterId}`);
       assert.equal(enc.body.status, 'finished');
       await j.shot('concluded');
+    });
+
+    it('the pharmacy dispenses the prescription by its code, from the lots first expiring', async () => {
+      await signInAs(dept.page, site.srv.url, 'duocsi');
+      await dispensePrescription(dept.page, prescriptionCode, (s) => dept.shot(s));
+      const dispensed = await fhirFetch(site.srv.fhir, `MedicationDispense?context=Encounter/${encounterId}`);
+      assert.ok(dispensed.body.entry.length >= 2, 'both drugs handed out');
+    });
+
+    it('the cashier takes the patient’s share by VietQR, confirmed by the gateway simulator; receipt printed', async () => {
+      await signInAs(dept.page, site.srv.url, 'thungan');
+      // the blood count, the X-ray and amlodipine are within the BHYT scope and the visit is under 15 % of the base
+      // salary (the fund pays all of it); the vitamin is paid at 50 %: 28 × 900 đ × 50 % = 12.600 đ
+      const paid = await payByVietQr(dept.page, {
+        patientName,
+        patientPays: '12.600 đ',
+        pay: async () => {
+          const ref = [...site.payments.payments.keys()].at(-1);
+          assert.ok(ref, 'the gateway was asked for the payment');
+          const r = await site.payments.pay(ref);
+          assert.equal(r.status, 200, JSON.stringify(r.body));
+        },
+        shot: (s) => dept.shot(s),
+      });
+      assert.match(paid.receipt, /^PT\d+/);
     });
   },
 );

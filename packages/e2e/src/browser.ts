@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
@@ -50,6 +50,8 @@ export class Journey {
   ): Promise<Journey> {
     const context = await browser.newContext({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
     const page = await context.newPage();
+    // this run's screenshots only: an earlier run's would be mistaken for this one's
+    rmSync(join(SCREENSHOT_DIR, name), { recursive: true, force: true });
     mkdirSync(join(SCREENSHOT_DIR, name), { recursive: true });
     return new Journey(name, context, page);
   }

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { type PaymentSimulator, startPaymentSimulator } from '../../server/src/capabilities/billing/simulator.ts';
 import { totpCode } from '../../server/src/platform/auth/totp.ts';
 import {
   DEFAULT_DEMO_STAFF_PASSWORD,
@@ -31,8 +32,12 @@ export function demoTotp(username: string): string {
 
 export interface DemoSite {
   srv: TestServer;
+  /** The payment gateway simulator the site's VietQR payments go through (pays only when told to). */
+  payments: PaymentSimulator;
   close(): Promise<void>;
 }
+
+const PAYMENT_SECRET = 'e2e-payment-secret';
 
 /**
  * A real Sen server on 127.0.0.1 (PGlite, sign-in on) with the demo hospital and its demo staff accounts seeded as
@@ -40,7 +45,10 @@ export interface DemoSite {
  */
 export async function startDemoSite(patients = 20): Promise<DemoSite> {
   buildWebApp();
-  const srv = await startTestServer('pglite');
+  const payments = await startPaymentSimulator({ secret: PAYMENT_SECRET });
+  const srv = await startTestServer('pglite', {
+    config: { billing: { gatewayUrl: payments.url, secret: PAYMENT_SECRET } },
+  });
   await seedDemo(srv.router, { sharedDir: SHARED_DIR, patients });
   const security = srv.security;
   if (!security) {
@@ -53,6 +61,10 @@ export async function startDemoSite(patients = 20): Promise<DemoSite> {
   });
   return {
     srv,
-    close: () => srv.close(),
+    payments,
+    close: async () => {
+      await srv.close();
+      await payments.close();
+    },
   };
 }
