@@ -37,3 +37,12 @@ export function parseReference(ref: string | undefined): ParsedReference | undef
   }
   return version ? { type, id, version } : { type, id };
 }
+
+/**
+ * The id of a reference to a resource of this type (`Type/id`, `Type/id/_history/v` or an absolute URL ending so);
+ * undefined for a reference to another type, a contained or conditional reference, or none.
+ */
+export function referenceId(ref: string | { reference?: string } | undefined, type: string): string | undefined {
+  const parsed = parseReference(typeof ref === 'string' ? ref : ref?.reference);
+  return parsed?.type === type ? parsed.id : undefined;
+}

@@ -1,7 +1,7 @@
 export { type ChangeEvent, ChangeFeed } from './changes.ts';
 export { emptyIndexRows, extractIndex, type IndexRows } from './indexing.ts';
 export { type MaintenanceOptions, PlannerStatistics } from './maintenance.ts';
-export { type SearchResult, type SearchRow, searchRows, visibleOnly } from './search.ts';
+export { type SearchResult, type SearchRow, searchResources, searchRows, visibleOnly } from './search.ts';
 export {
   type ConditionalGuard,
   FhirStore,

@@ -1,10 +1,12 @@
 import type { Queryable } from '@sen/db';
+import type { Resource } from '@medplum/fhirtypes';
 import {
   getPatientCompartmentParams,
   getSearchParams,
   type IncludeSpec,
   outcomes,
   parseReference,
+  parseSearchRequest,
   type SearchRequest,
 } from '@sen/fhir';
 import { type AccessPolicy, accessCondition } from './access.ts';
@@ -334,4 +336,19 @@ export async function visibleOnly<T extends { rid: string; type: string }>(
     }
   }
   return rows.filter((r) => keep.has(r.rid));
+}
+
+/**
+ * The resources of a server-side search, parsed (the first `limit`, default 1000): a capability reading what belongs
+ * to one visit or patient, after it has asked the gate about that visit or patient. Not for paging a user's search.
+ */
+export async function searchResources<T extends Resource>(
+  store: FhirStore,
+  type: T['resourceType'] | string,
+  query: readonly [string, string][],
+  q: Queryable = store.db,
+  limit = 1000,
+): Promise<T[]> {
+  const res = await searchRows(store, parseSearchRequest(type, [...query, ['_count', String(limit)]]), q);
+  return res.rows.map((r) => JSON.parse(r.content) as T);
 }

@@ -1,6 +1,6 @@
 import type { OperationDefinition, Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { outcomes } from '@sen/fhir';
+import { isValidId, outcomes } from '@sen/fhir';
 import type { AccessAction, FhirRequest, FhirResponse } from './types.ts';
 
 /** Where an operation is invoked: `/$op`, `/Type/$op` or `/Type/id/$op`. */
@@ -80,6 +80,32 @@ export class OperationInput {
       throw outcomes.badRequest(`The parameter '${name}' must be true or false, got '${v}'`);
     }
     return v === 'true';
+  }
+
+  /**
+   * The id of a reference parameter to a resource of this type: valueReference, or `Type/id` / `id` as text; 400
+   * naming the parameter when it is required and absent, or refers to something else.
+   */
+  reference(name: string, type: string, required: true): string;
+  reference(name: string, type: string, required?: boolean): string | undefined;
+  reference(name: string, type: string, required = false): string | undefined {
+    const raw = this.first(name)?.valueReference?.reference ?? this.string(name);
+    if (raw === undefined || raw === '') {
+      if (required) {
+        throw outcomes.badRequest(`Thiếu tham số '${name}' (${type}) / The parameter '${name}' is required`, [name]);
+      }
+      return undefined;
+    }
+    const parts = raw.split('/');
+    const id = parts[parts.length - 1];
+    const given = parts.length > 1 ? parts[parts.length - 2] : type;
+    if (given !== type || !isValidId(id)) {
+      throw outcomes.badRequest(
+        `Tham số '${name}' phải tham chiếu tới ${type} (${type}/<id>) / '${name}' must reference a ${type}`,
+        [name],
+      );
+    }
+    return id;
   }
 
   /** A resource parameter (POST only). */

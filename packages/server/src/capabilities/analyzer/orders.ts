@@ -6,7 +6,7 @@
  */
 import { Hl7Message } from '@medplum/core';
 import type { Patient, ServiceRequest, Specimen } from '@medplum/fhirtypes';
-import { parseSearchRequest } from '@sen/fhir';
+import { parseSearchRequest, referenceId } from '@sen/fhir';
 import { searchRows } from '@sen/store';
 import type { FhirRouter } from '../../fhir/router.ts';
 import type { AccessContext } from '../../fhir/types.ts';
@@ -32,11 +32,6 @@ export interface QueryAnswer {
   /** ServiceRequest ids sent to the analyzer. */
   orders: string[];
   reply: Hl7Message;
-}
-
-function refId(ref: string | undefined, type: string): string | undefined {
-  const m = new RegExp(`^(?:.*/)?${type}/([^/]+)$`).exec(ref ?? '');
-  return m?.[1];
 }
 
 function hl7Date(d: string | undefined): string {
@@ -83,11 +78,11 @@ export async function answerOrderQuery(
       if (s.status === 'entered-in-error') {
         continue;
       }
-      access.check('read', 'Specimen', s, [refId(s.subject?.reference, 'Patient') ?? '']);
+      access.check('read', 'Specimen', s, [referenceId(s.subject?.reference, 'Patient') ?? '']);
       specimen = s;
       break;
     }
-    const patientId = refId(specimen?.subject?.reference, 'Patient');
+    const patientId = referenceId(specimen?.subject?.reference, 'Patient');
     if (!specimen || !patientId) {
       throw new Hl7Problem(
         'unknown-specimen',
@@ -101,7 +96,7 @@ export async function answerOrderQuery(
     access.check('read', 'Patient', patient, [patientId]);
     const orders: ServiceRequest[] = [];
     for (const r of specimen.request ?? []) {
-      const id = refId(r.reference, 'ServiceRequest');
+      const id = referenceId(r.reference, 'ServiceRequest');
       if (!id) {
         continue;
       }

@@ -18,7 +18,7 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { outcomes } from '@sen/fhir';
+import { outcomes, referenceId } from '@sen/fhir';
 import { vietnamDay } from '@sen/vn';
 import type { FhirOperation, OperationCall } from '../../fhir/operations.ts';
 import type { FhirRouter } from '../../fhir/router.ts';
@@ -29,7 +29,7 @@ import { BHYT_EXT } from '../coverage/service.ts';
 import { CATALOG_URLS } from '../terminology/kinds.ts';
 import type { TerminologyService } from '../terminology/service.ts';
 import { VISIT_COVERAGE_EXT } from '../visits/encounter.ts';
-import { refId, searchAll, visitTypeOf } from './hold.ts';
+import { searchAll, visitTypeOf } from './hold.ts';
 import {
   computeShares,
   type FacilityLevel,
@@ -200,12 +200,12 @@ function orderCategory(sr: ServiceRequest): string | undefined {
 
 /** A stable key of what a charge is for. */
 function sourceOf(c: ChargeItem): string | undefined {
-  const sr = (c.supportingInformation ?? []).find((r) => refId(r, 'ServiceRequest'));
+  const sr = (c.supportingInformation ?? []).find((r) => referenceId(r, 'ServiceRequest'));
   if (sr) {
-    return `ServiceRequest/${refId(sr, 'ServiceRequest')}`;
+    return `ServiceRequest/${referenceId(sr, 'ServiceRequest')}`;
   }
-  const md = (c.service ?? []).find((r) => refId(r, 'MedicationDispense'));
-  return md ? `MedicationDispense/${refId(md, 'MedicationDispense')}` : undefined;
+  const md = (c.service ?? []).find((r) => referenceId(r, 'MedicationDispense'));
+  return md ? `MedicationDispense/${referenceId(md, 'MedicationDispense')}` : undefined;
 }
 
 const DEAD = new Set(['entered-in-error', 'aborted', 'not-billable']);
@@ -230,13 +230,16 @@ export async function syncCharges(
     await store.lockKey(`billing:Encounter/${encounterId}`, q);
   }
   const encounter = JSON.parse((await store.read('Encounter', encounterId, q)).content as string) as Encounter;
-  const patientId = refId(encounter.subject, 'Patient');
+  const patientId = referenceId(encounter.subject, 'Patient');
   if (!patientId) {
     throw outcomes.unprocessable('Lượt khám chưa gắn với người bệnh / the encounter has no Patient subject');
   }
   access?.check('read', 'Encounter', encounter, [patientId]);
   const visitType = visitTypeOf(encounter);
-  const coverageId = refId(encounter.extension?.find((e) => e.url === VISIT_COVERAGE_EXT)?.valueReference, 'Coverage');
+  const coverageId = referenceId(
+    encounter.extension?.find((e) => e.url === VISIT_COVERAGE_EXT)?.valueReference,
+    'Coverage',
+  );
   let coverage: Coverage | undefined;
   if (coverageId && visitType !== 'fee') {
     try {

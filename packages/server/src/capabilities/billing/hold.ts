@@ -9,8 +9,8 @@
  */
 import type { ChargeItem, Encounter, Invoice, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { parseSearchRequest } from '@sen/fhir';
-import { searchRows } from '@sen/store';
+import { referenceId } from '@sen/fhir';
+import { searchResources } from '@sen/store';
 import type { FhirRouter } from '../../fhir/router.ts';
 import { VISIT_TYPE_SYSTEM } from '../visits/encounter.ts';
 
@@ -40,11 +40,6 @@ export function visitTypeOf(e: Encounter): string | undefined {
   return undefined;
 }
 
-export function refId(ref: { reference?: string } | undefined, type: string): string | undefined {
-  const m = new RegExp(`^(?:.*/)?${type}/([^/]+)$`).exec(ref?.reference ?? '');
-  return m?.[1];
-}
-
 /** Every resource of a server-side search (the caller has already been checked on what it asks about). */
 export async function searchAll<T extends Resource>(
   router: FhirRouter,
@@ -52,14 +47,13 @@ export async function searchAll<T extends Resource>(
   query: [string, string][],
   q: Queryable,
 ): Promise<T[]> {
-  const res = await searchRows(router.store, parseSearchRequest(type, [...query, ['_count', '1000']]), q);
-  return res.rows.map((r) => JSON.parse(r.content) as T);
+  return searchResources<T>(router.store, type, query, q);
 }
 
 /** The ServiceRequest ids a ChargeItem was made for. */
 export function ordersOfCharge(c: ChargeItem): string[] {
   return (c.supportingInformation ?? [])
-    .map((r) => refId(r, 'ServiceRequest'))
+    .map((r) => referenceId(r, 'ServiceRequest'))
     .filter((x): x is string => x !== undefined);
 }
 
@@ -76,7 +70,7 @@ export async function awaitingPayment(
   const db = q ?? router.store.db;
   const byEncounter = new Map<string, ServiceRequest[]>();
   for (const o of orders) {
-    const enc = refId(o.encounter, 'Encounter');
+    const enc = referenceId(o.encounter, 'Encounter');
     if (o.id && enc) {
       byEncounter.set(enc, [...(byEncounter.get(enc) ?? []), o]);
     }
@@ -92,7 +86,7 @@ export async function awaitingPayment(
       continue; // BHYT and emergency visits: executed at once
     }
     const charges = await searchAll<ChargeItem>(router, 'ChargeItem', [['context', `Encounter/${encounterId}`]], db);
-    const patient = refId(encounter.subject, 'Patient');
+    const patient = referenceId(encounter.subject, 'Patient');
     const invoices = patient
       ? await searchAll<Invoice>(
           router,
@@ -107,7 +101,7 @@ export async function awaitingPayment(
     const paidCharges = new Set<string>();
     for (const inv of invoices) {
       for (const line of inv.lineItem ?? []) {
-        const id = refId(line.chargeItemReference, 'ChargeItem');
+        const id = referenceId(line.chargeItemReference, 'ChargeItem');
         if (id) {
           paidCharges.add(id);
         }

@@ -17,7 +17,7 @@ import type {
   PaymentReconciliation,
 } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { outcomes } from '@sen/fhir';
+import { outcomes, referenceId } from '@sen/fhir';
 import { vietnamDay } from '@sen/vn';
 import Decimal from 'decimal.js';
 import { BanksObject, QRPay } from 'vietnam-qr-pay';
@@ -35,7 +35,7 @@ import {
   withPrices,
 } from './charges.ts';
 import { type PaymentGateway, PaymentGatewayError, WEBHOOK_PATH } from './gateway.ts';
-import { refId, searchAll } from './hold.ts';
+import { searchAll } from './hold.ts';
 
 export const INVOICE_SID = 'https://sen.health.vn/fhir/sid/invoice-number';
 export const RECEIPT_SID = 'https://sen.health.vn/fhir/sid/receipt-number';
@@ -78,7 +78,7 @@ function readInvoice(raw: string): Invoice {
 }
 
 export function visitOfInvoice(inv: Invoice): string | undefined {
-  return refId(inv.extension?.find((e) => e.url === INVOICE_VISIT_EXT)?.valueReference, 'Encounter');
+  return referenceId(inv.extension?.find((e) => e.url === INVOICE_VISIT_EXT)?.valueReference, 'Encounter');
 }
 
 /** The visit's invoices (any status). */
@@ -137,7 +137,7 @@ async function setChargeStatus(
 }
 
 const chargeIds = (inv: Invoice): string[] =>
-  (inv.lineItem ?? []).map((l) => refId(l.chargeItemReference, 'ChargeItem')).filter((x): x is string => !!x);
+  (inv.lineItem ?? []).map((l) => referenceId(l.chargeItemReference, 'ChargeItem')).filter((x): x is string => !!x);
 
 /** Issues (or re-issues, when charges were added since) the visit's invoice for what is still unpaid. */
 async function issueInvoice(
@@ -241,7 +241,7 @@ export async function recordPayment(
   p: { method: 'cash' | 'vietqr'; amount: string; transactionId?: string; paidAt?: Date; received?: string },
   q: Queryable,
 ): Promise<{ invoice: Invoice; payment: PaymentReconciliation }> {
-  const patientId = refId(invoice.subject, 'Patient') as string;
+  const patientId = referenceId(invoice.subject, 'Patient') as string;
   const now = p.paidAt ?? new Date();
   const receipt = await nextNumber(q, 'PT', facilityOf(invoice), now);
   const principal = principalOf(access);
@@ -475,7 +475,7 @@ function refundOperation(deps: BillingDeps): FhirOperation {
         if (inv.status !== 'balanced') {
           throw outcomes.conflict('Chỉ hoàn tiền hóa đơn đã thanh toán / only a paid invoice can be refunded');
         }
-        const patientId = refId(inv.subject, 'Patient') as string;
+        const patientId = referenceId(inv.subject, 'Patient') as string;
         const paid = new Decimal(inv.totalNet?.value ?? 0);
         const now = new Date();
         const number = await nextNumber(q, 'PT', facilityOf(inv), now);

@@ -4,9 +4,10 @@
  * confirmation to Sen's webhook. Started by the tests and, in demo mode without SEN_PAYMENT_GATEWAY_URL, by main.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type PaymentConfirmation, type PaymentRequest, SIGNATURE_HEADER, sign, verifySignature } from './gateway.ts';
+import { readBody, sendJson } from '../../platform/simulator-http.ts';
 
 export interface PaymentSimulator {
   url: string;
@@ -15,28 +16,6 @@ export interface PaymentSimulator {
   /** Pays one (as the payer's bank would): posts the confirmation, returns Sen's HTTP status. */
   pay(ref: string, override?: Partial<PaymentConfirmation>): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 64 * 1024) {
-      throw new Error('body too large');
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function startPaymentSimulator(options: {
@@ -85,12 +64,12 @@ export async function startPaymentSimulator(options: {
         if (req.method === 'POST' && url.pathname === '/payments') {
           const text = await readBody(req);
           if (!verifySignature(options.secret, text, req.headers[SIGNATURE_HEADER] as string | undefined)) {
-            send(res, 401, { error: 'bad signature' });
+            sendJson(res, 401, { error: 'bad signature' });
             return;
           }
           const p = JSON.parse(text) as PaymentRequest;
           if (!p.intentId || !/^\d+$/.test(p.amount ?? '') || !p.callbackUrl) {
-            send(res, 400, { error: 'intentId, amount and callbackUrl are required' });
+            sendJson(res, 400, { error: 'intentId, amount and callbackUrl are required' });
             return;
           }
           const ref = `SIM-${randomUUID()}`;
@@ -102,18 +81,18 @@ export async function startPaymentSimulator(options: {
             }, options.autoPayMs);
             timers.add(t);
           }
-          send(res, 201, { gatewayRef: ref });
+          sendJson(res, 201, { gatewayRef: ref });
           return;
         }
         const m = /^\/payments\/([^/]+)\/pay$/.exec(url.pathname);
         if (req.method === 'POST' && m) {
           const out = await pay(decodeURIComponent(m[1]));
-          send(res, out.status, out.body);
+          sendJson(res, out.status, out.body);
           return;
         }
-        send(res, 404, { error: 'not found' });
+        sendJson(res, 404, { error: 'not found' });
       } catch {
-        send(res, 400, { error: 'bad request' });
+        sendJson(res, 400, { error: 'bad request' });
       }
     })();
   });

@@ -9,8 +9,8 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { outcomes, parseSearchRequest } from '@sen/fhir';
-import { searchRows } from '@sen/store';
+import { outcomes, referenceId } from '@sen/fhir';
+import { searchResources } from '@sen/store';
 import type { OperationCall } from '../../fhir/operations.ts';
 import type { FhirRouter } from '../../fhir/router.ts';
 import type { AccessAction } from '../../fhir/types.ts';
@@ -67,14 +67,7 @@ export async function findAll<T extends Resource>(
   query: [string, string][],
   q: Queryable,
 ): Promise<T[]> {
-  const req = parseSearchRequest(type, [...query, ['_count', '1000']]);
-  const res = await searchRows(deps.router.store, req, q);
-  return res.rows.map((r) => JSON.parse(r.content) as T);
-}
-
-export function refId(ref: Reference | undefined, type: string): string | undefined {
-  const m = new RegExp(`^(?:.*/)?${type}/([^/]+)$`).exec(ref?.reference ?? '');
-  return m?.[1];
+  return searchResources<T>(deps.router.store, type, query, q);
 }
 
 /** The encounter of an instance-level call (the router has checked the declared access on it). */
@@ -90,7 +83,7 @@ export async function loadEncounter(
   }
   const stored = await deps.router.store.read('Encounter', id, q);
   const encounter = JSON.parse(stored.content as string) as Encounter;
-  const patientId = refId(encounter.subject, 'Patient');
+  const patientId = referenceId(encounter.subject, 'Patient');
   if (!patientId) {
     throw outcomes.unprocessable('Lượt khám chưa gắn với người bệnh / the encounter has no Patient subject');
   }

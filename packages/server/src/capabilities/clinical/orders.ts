@@ -5,7 +5,7 @@
  */
 import type { CodeSystemConcept, Coding, Organization, ParametersParameter, ServiceRequest } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { outcomes } from '@sen/fhir';
+import { outcomes, referenceId } from '@sen/fhir';
 import { SEN_SID } from '@sen/vn';
 import type { FhirOperation } from '../../fhir/operations.ts';
 import { CATALOG_URLS } from '../terminology/kinds.ts';
@@ -17,7 +17,6 @@ import {
   inTransaction,
   loadEncounter,
   parametersOf,
-  refId,
   staffOf,
   tagged,
 } from './context.ts';
@@ -91,7 +90,7 @@ async function departments(
       q,
     );
     const active = found.filter((o) => o.active !== false);
-    const own = active.find((o) => facilityId && refId(o.partOf, 'Organization') === facilityId) ?? active[0];
+    const own = active.find((o) => facilityId && referenceId(o.partOf, 'Organization') === facilityId) ?? active[0];
     if (own) {
       out.set(code, own);
     }

@@ -17,7 +17,7 @@ import type {
   Patient,
 } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { OutcomeError, outcomes } from '@sen/fhir';
+import { OutcomeError, outcomes, referenceId } from '@sen/fhir';
 import { SEN_SID } from '@sen/vn';
 import { type ErxKind, erxKindOf, generateErxCode, isFacilityCode } from '@sen/vn/erx-code.ts';
 import type { FhirOperation, OperationCall } from '../../fhir/operations.ts';
@@ -31,7 +31,6 @@ import {
   inTransaction,
   loadEncounter,
   parametersOf,
-  refId,
   tagged,
   today,
 } from './context.ts';
@@ -535,7 +534,7 @@ function replacePrescription(deps: ClinicalDeps): FhirOperation {
         throw outcomes.notFound(`Không có đơn thuốc mã ${old} / no prescription ${old}`);
       }
       for (const m of requests) {
-        allow(call, 'update', m, refId(m.subject, 'Patient') ?? row.patient_id);
+        allow(call, 'update', m, referenceId(m.subject, 'Patient') ?? row.patient_id);
       }
       if (requests.some((m) => m.status !== 'active')) {
         throw outcomes.conflict(

@@ -3,10 +3,11 @@
  * a list of synthetic cards. Started by the tests and, in demo mode without SEN_BHYT_GATEWAY_URL, by main.ts; it can
  * be switched "down" (HTTP 503) or slowed, so outage handling is tested over real HTTP.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fold, normalizeBhytCode } from '@sen/vn';
 import { type BhytCardInfo, LOOKUP_PATH, toGatewayDate } from './gateway.ts';
+import { readBody, sendJson } from '../../platform/simulator-http.ts';
 
 export interface BhytSimulator {
   /** Base URL, e.g. http://127.0.0.1:41234 */
@@ -18,28 +19,6 @@ export interface BhytSimulator {
   /** How many look-ups it has answered or refused. */
   readonly requests: number;
   close(): Promise<void>;
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 64 * 1024) {
-      throw new Error('body too large');
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The simulator's answer to one look-up (exported for unit tests). */
@@ -81,7 +60,7 @@ export async function startBhytSimulator(options: {
   const server = createServer((req, res) => {
     void (async () => {
       if (req.method !== 'POST' || req.url !== LOOKUP_PATH) {
-        send(res, 404, { maKetQua: '404', thongBao: 'Không có dịch vụ này' });
+        sendJson(res, 404, { maKetQua: '404', thongBao: 'Không có dịch vụ này' });
         return;
       }
       requests++;
@@ -89,20 +68,20 @@ export async function startBhytSimulator(options: {
       try {
         body = JSON.parse(await readBody(req)) as Record<string, unknown>;
       } catch {
-        send(res, 400, { maKetQua: '400', thongBao: 'Yêu cầu không hợp lệ' });
+        sendJson(res, 400, { maKetQua: '400', thongBao: 'Yêu cầu không hợp lệ' });
         return;
       }
       if (delay > 0) {
         await new Promise((r) => setTimeout(r, delay));
       }
       if (down) {
-        send(res, 503, { maKetQua: '503', thongBao: 'Hệ thống đang bảo trì' });
+        sendJson(res, 503, { maKetQua: '503', thongBao: 'Hệ thống đang bảo trì' });
         return;
       }
-      send(res, 200, simulateLookup(cards(), body));
+      sendJson(res, 200, simulateLookup(cards(), body));
     })().catch(() => {
       if (!res.headersSent) {
-        send(res, 500, { maKetQua: '500' });
+        sendJson(res, 500, { maKetQua: '500' });
       }
     });
   });

@@ -7,6 +7,7 @@
  * the row; and (encounter id, version) is unique). A later finished version with the same content (a billing touch,
  * a queue update) is not queued again; one with changed content (an amendment) is queued as a resend, same MA_LK.
  */
+import { referenceId } from '@sen/fhir';
 import { createHash } from 'node:crypto';
 import type {
   AllergyIntolerance,
@@ -23,7 +24,6 @@ import type {
   Organization,
   Patient,
   Practitioner,
-  Reference,
   Resource,
   ServiceRequest,
 } from '@medplum/fhirtypes';
@@ -81,13 +81,9 @@ export class GatedReader {
   }
 }
 
-function refIdOf(ref: Reference | undefined, type: string): string | undefined {
-  return new RegExp(`^(?:.*/)?${type}/([^/]+)`).exec(ref?.reference ?? '')?.[1];
-}
-
 /** Everything the tables need about one finished Encounter version. */
 export async function gatherEpisode(reader: GatedReader, encounter: Encounter): Promise<EpisodeData | undefined> {
-  const patientId = refIdOf(encounter.subject, 'Patient');
+  const patientId = referenceId(encounter.subject, 'Patient');
   const patient = await reader.read<Patient>('Patient', patientId);
   if (!patient || !patientId) {
     return undefined;
@@ -97,11 +93,11 @@ export async function gatherEpisode(reader: GatedReader, encounter: Encounter): 
   const coverageRef = encounter.extension?.find((x) => x.url === VISIT_COVERAGE_EXT)?.valueReference;
   const facilityId = encounter.meta?.tag?.find((t) => t.system === FACILITY_TAG_SYSTEM)?.code;
   // one after the other: the reads share the feed's transaction (one connection)
-  const coverage = await reader.read<Coverage>('Coverage', refIdOf(coverageRef, 'Coverage'));
+  const coverage = await reader.read<Coverage>('Coverage', referenceId(coverageRef, 'Coverage'));
   const facility = await reader.read<Organization>('Organization', facilityId);
   const department = await reader.read<Organization>(
     'Organization',
-    refIdOf(encounter.serviceProvider, 'Organization'),
+    referenceId(encounter.serviceProvider, 'Organization'),
   );
   const diagnoses = await reader.search<Condition>('Condition', [['encounter', encRef]]);
   const conditions = await reader.search<Condition>('Condition', [['patient', patRef]]);
@@ -120,7 +116,7 @@ export async function gatherEpisode(reader: GatedReader, encounter: Encounter): 
     ...medications.map((m) => m.requester),
     ...observations.flatMap((o) => o.performer ?? []),
   ]) {
-    const id = refIdOf(ref, 'Practitioner');
+    const id = referenceId(ref, 'Practitioner');
     if (id) {
       practitionerIds.add(id);
     }
@@ -297,7 +293,7 @@ export class EhbFeed {
         [
           e.id,
           e.version,
-          refIdOf(encounter?.subject, 'Patient') ?? '',
+          referenceId(encounter?.subject, 'Patient') ?? '',
           encounter?.meta?.tag?.find((t) => t.system === FACILITY_TAG_SYSTEM)?.code ?? null,
           `build-failed: ${err.name}`, // the kind only: an error message may quote data
           now,

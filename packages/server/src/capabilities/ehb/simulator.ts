@@ -8,11 +8,12 @@
  * SEN_EHB_GATEWAY_URL, by main.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SUBMIT_PATH } from './gateway.ts';
 import { verifyEnvelope } from './signer.ts';
 import { parseEnvelope } from './xml.ts';
+import { readBody, sendJson } from '../../platform/simulator-http.ts';
 
 export interface EhbSimulator {
   url: string;
@@ -25,28 +26,6 @@ export interface EhbSimulator {
   /** How many distinct submissions were accepted (a repeat of an accepted one is not counted again). */
   readonly accepted: number;
   close(): Promise<void>;
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 20 * 1024 * 1024) {
-      throw new Error('body too large');
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Why a payload is refused, or undefined when it is acceptable (exported for unit tests). */
@@ -108,10 +87,10 @@ export async function startEhbSimulator(options: {
   const server = createServer((req, res) => {
     void (async () => {
       if (req.method !== 'POST' || req.url !== SUBMIT_PATH) {
-        send(res, 404, { maKetQua: '404', thongBao: 'Không có dịch vụ này' });
+        sendJson(res, 404, { maKetQua: '404', thongBao: 'Không có dịch vụ này' });
         return;
       }
-      const text = await readBody(req);
+      const text = await readBody(req, 20 * 1024 * 1024);
       if (delay > 0) {
         await new Promise((r) => setTimeout(r, delay));
       }
@@ -119,14 +98,14 @@ export async function startEhbSimulator(options: {
       try {
         body = JSON.parse(text) as Record<string, unknown>;
       } catch {
-        send(res, 400, { maKetQua: '400', thongBao: 'Yêu cầu không hợp lệ' });
+        sendJson(res, 400, { maKetQua: '400', thongBao: 'Yêu cầu không hợp lệ' });
         return;
       }
       const maLk = typeof body.maLk === 'string' ? body.maLk : '';
       const key = String(req.headers['idempotency-key'] ?? '');
       const answer = (status: number, payload: { maKetQua: string; [k: string]: unknown }): void => {
         received.push({ maLk, idempotencyKey: key, answered: status, code: payload.maKetQua });
-        send(res, status, payload);
+        sendJson(res, status, payload);
       };
       if (failures > 0) {
         failures--;
@@ -150,7 +129,7 @@ export async function startEhbSimulator(options: {
       answer(200, { maKetQua: '000', maGiaoDich: tx, thongBao: 'Tiếp nhận hồ sơ thành công' });
     })().catch(() => {
       if (!res.headersSent) {
-        send(res, 500, { maKetQua: '500' });
+        sendJson(res, 500, { maKetQua: '500' });
       }
     });
   });

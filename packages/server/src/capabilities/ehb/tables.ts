@@ -18,6 +18,7 @@
  * MA_GIUONG, births in XML8) and MA_DOITUONG_KCB beyond "1" (BHYT) / "2" (emergency) — QĐ 3276/2025's list is not
  * in VIETNAM.md.
  */
+import { referenceId } from '@sen/fhir';
 import type {
   AllergyIntolerance,
   ClinicalImpression,
@@ -120,11 +121,6 @@ function currentIdentifier(patient: Patient, system: string): string {
   );
 }
 
-function refId(ref: Reference | undefined, type: string): string | undefined {
-  const m = new RegExp(`^(?:.*/)?${type}/([^/]+)`).exec(ref?.reference ?? '');
-  return m?.[1];
-}
-
 function ext(e: { extension?: { url: string }[] } | undefined, url: string): Record<string, unknown> | undefined {
   return e?.extension?.find((x) => x.url === url) as Record<string, unknown> | undefined;
 }
@@ -148,7 +144,7 @@ function num(v: number | undefined): string {
 }
 
 function practitionerCode(data: EpisodeData, ref: Reference | undefined): string {
-  const id = refId(ref, 'Practitioner');
+  const id = referenceId(ref, 'Practitioner');
   if (!id) {
     return '';
   }
@@ -161,7 +157,7 @@ function ordered(data: EpisodeData): { main?: Condition; secondary: Condition[] 
   const byId = new Map(data.diagnoses.map((c) => [c.id, c]));
   const ranked = [...(data.encounter.diagnosis ?? [])]
     .sort((a, b) => (a.rank ?? 99) - (b.rank ?? 99))
-    .map((d) => byId.get(refId(d.condition, 'Condition')))
+    .map((d) => byId.get(referenceId(d.condition, 'Condition')))
     .filter((c): c is Condition => c !== undefined);
   const rest = data.diagnoses.filter((c) => !ranked.includes(c));
   const all = [...ranked, ...rest].filter((c) => c.verificationStatus?.coding?.[0]?.code !== 'entered-in-error');
@@ -312,7 +308,7 @@ export function buildTables(data: EpisodeData): EhbTables {
   const dispensedQty = new Map<string, number>();
   for (const d of data.dispenses.filter((x) => x.status === 'completed')) {
     for (const ref of d.authorizingPrescription ?? []) {
-      const id = refId(ref, 'MedicationRequest');
+      const id = referenceId(ref, 'MedicationRequest');
       if (id) {
         dispensedQty.set(id, (dispensedQty.get(id) ?? 0) + (d.quantity?.value ?? 0));
       }
@@ -342,7 +338,7 @@ export function buildTables(data: EpisodeData): EhbTables {
   const resultTime = new Map<string, string>();
   for (const r of data.reports) {
     for (const b of r.basedOn ?? []) {
-      const id = refId(b, 'ServiceRequest');
+      const id = referenceId(b, 'ServiceRequest');
       if (id && r.issued) {
         resultTime.set(id, r.issued);
       }
@@ -368,14 +364,14 @@ export function buildTables(data: EpisodeData): EhbTables {
   const conclusionOf = new Map<string, string>();
   for (const r of data.reports) {
     for (const o of r.result ?? []) {
-      const id = refId(o, 'Observation');
+      const id = referenceId(o, 'Observation');
       if (id && r.conclusion) {
         conclusionOf.set(id, r.conclusion);
       }
     }
   }
   const serviceOf = (o: Observation): string => {
-    const id = o.basedOn?.map((b) => refId(b, 'ServiceRequest')).find(Boolean);
+    const id = o.basedOn?.map((b) => referenceId(b, 'ServiceRequest')).find(Boolean);
     const sr = data.services.find((s) => s.id === id);
     return sr ? codeOf(sr.code).code : '';
   };

@@ -18,8 +18,8 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { outcomes, parseSearchRequest } from '@sen/fhir';
-import { searchRows } from '@sen/store';
+import { outcomes, referenceId } from '@sen/fhir';
+import { searchResources } from '@sen/store';
 import type { FhirOperation, OperationCall } from '../../fhir/operations.ts';
 import type { FhirRouter } from '../../fhir/router.ts';
 import { principalOf } from '../../platform/gate/context.ts';
@@ -51,19 +51,13 @@ function staffOf(call: OperationCall): Staff | undefined {
   return p?.kind === 'staff' ? p : undefined;
 }
 
-function refId(ref: Reference | undefined, type: string): string | undefined {
-  const m = new RegExp(`^(?:.*/)?${type}/([^/]+)$`).exec(ref?.reference ?? '');
-  return m?.[1];
-}
-
 async function findAll<T extends Resource>(
   router: FhirRouter,
   type: string,
   query: [string, string][],
   q: Queryable,
 ): Promise<T[]> {
-  const res = await searchRows(router.store, parseSearchRequest(type, [...query, ['_count', '1000']]), q);
-  return res.rows.map((r) => JSON.parse(r.content) as T);
+  return searchResources<T>(router.store, type, query, q);
 }
 
 function isImaging(sr: ServiceRequest): boolean {
@@ -117,7 +111,7 @@ async function factsOf(router: FhirRouter, order: ServiceRequest, q: Queryable):
   const reports = (await findAll<DiagnosticReport>(router, 'DiagnosticReport', [['based-on', ref]], q)).filter(
     (r) => r.status !== 'entered-in-error' && r.status !== 'cancelled',
   );
-  return { order, patientId: refId(order.subject, 'Patient') ?? '', study: studies[0], report: reports[0] };
+  return { order, patientId: referenceId(order.subject, 'Patient') ?? '', study: studies[0], report: reports[0] };
 }
 
 export function stateOf(f: OrderFacts, held: boolean): WorklistState {
@@ -202,7 +196,7 @@ function worklist(router: FhirRouter): FhirOperation {
       const orders = await findAll<ServiceRequest>(router, 'ServiceRequest', query, q);
       const facts: OrderFacts[] = [];
       for (const o of orders) {
-        const patientId = refId(o.subject, 'Patient');
+        const patientId = referenceId(o.subject, 'Patient');
         call.req.access?.check('read', 'ServiceRequest', o, patientId ? [patientId] : []);
         facts.push(await factsOf(router, o, q));
       }

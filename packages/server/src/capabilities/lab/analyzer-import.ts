@@ -4,12 +4,12 @@
  * manual entry. Imported results are unverified (Observation.status `preliminary`); the technician verifies them.
  */
 import type { Queryable } from '@sen/db';
-import { OutcomeError } from '@sen/fhir';
+import { OutcomeError, referenceId } from '@sen/fhir';
 import type { FhirRouter } from '../../fhir/router.ts';
 import type { AccessContext } from '../../fhir/types.ts';
 import { CATALOG_URLS } from '../terminology/kinds.ts';
 import { labServiceFor } from './plugin.ts';
-import { LabInputError, LabService, refId } from './service.ts';
+import { LabInputError, LabService } from './service.ts';
 import { labStatusOf, LOINC } from './model.ts';
 
 export interface AnalyzerResult {
@@ -73,7 +73,7 @@ export async function importAnalyzerResults(
       }
       const pending = [];
       for (const r of specimen.request ?? []) {
-        const id = refId(r, 'ServiceRequest');
+        const id = referenceId(r, 'ServiceRequest');
         if (!id) {
           continue;
         }

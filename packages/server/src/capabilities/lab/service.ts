@@ -21,7 +21,7 @@ import type {
   Specimen,
 } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { outcomes, parseSearchRequest } from '@sen/fhir';
+import { outcomes, parseSearchRequest, referenceId } from '@sen/fhir';
 import { searchRows } from '@sen/store';
 import { vietnamDay } from '@sen/vn';
 import type { FhirRouter } from '../../fhir/router.ts';
@@ -131,11 +131,6 @@ function refused(err: unknown): boolean {
 
 function statusOf(err: unknown): number | undefined {
   return (err as { status?: number }).status;
-}
-
-export function refId(ref: Reference | undefined, type: string): string | undefined {
-  const m = new RegExp(`^(?:.*/)?${type}/([^/]+)$`).exec(ref?.reference ?? '');
-  return m?.[1];
 }
 
 function facilityTags(r: Resource): { system: string; code: string }[] {
@@ -289,7 +284,7 @@ export class LabService {
         `ServiceRequest/${id} không phải chỉ định xét nghiệm / ServiceRequest/${id} is not a laboratory order`,
       );
     }
-    const patientId = refId(sr.subject, 'Patient');
+    const patientId = referenceId(sr.subject, 'Patient');
     if (!patientId) {
       throw outcomes.unprocessable('Chỉ định chưa gắn với người bệnh / the order has no Patient subject');
     }
@@ -306,7 +301,7 @@ export class LabService {
   /** The order's specimen (ServiceRequest.specimen, set at collection; R4 has no Specimen `request` search). */
   private async specimenOf(q: Queryable, sr: ServiceRequest): Promise<Specimen | undefined> {
     for (const ref of sr.specimen ?? []) {
-      const id = refId(ref, 'Specimen');
+      const id = referenceId(ref, 'Specimen');
       if (id) {
         try {
           const s = JSON.parse((await this.store.read('Specimen', id, q)).content as string) as Specimen;
@@ -388,7 +383,7 @@ export class LabService {
       }
     };
     let orders = (await this.find<ServiceRequest>(db, 'ServiceRequest', query)).filter((sr) => {
-      const pid = refId(sr.subject, 'Patient');
+      const pid = referenceId(sr.subject, 'Patient');
       return pid !== undefined && allowed(sr, [pid]);
     });
     if (filter.statuses && filter.statuses.length > 0) {
@@ -396,7 +391,7 @@ export class LabService {
       orders = orders.filter((sr) => want.has(labStatusOf(sr)));
     }
     const encounterIds = [
-      ...new Set(orders.map((sr) => refId(sr.encounter, 'Encounter')).filter((x) => x !== undefined)),
+      ...new Set(orders.map((sr) => referenceId(sr.encounter, 'Encounter')).filter((x) => x !== undefined)),
     ];
     const encounters = new Map<string, Encounter>();
     for (const id of encounterIds) {
@@ -413,8 +408,8 @@ export class LabService {
     if (filter.room) {
       const room = filter.room;
       orders = orders.filter((sr) => {
-        const e = encounters.get(refId(sr.encounter, 'Encounter') ?? '');
-        return (e?.location ?? []).some((l) => refId(l.location, 'Location') === room);
+        const e = encounters.get(referenceId(sr.encounter, 'Encounter') ?? '');
+        return (e?.location ?? []).some((l) => referenceId(l.location, 'Location') === room);
       });
     }
     orders.sort(
@@ -426,7 +421,7 @@ export class LabService {
     const held = waiting.length > 0 ? await awaitingPayment(this.router, waiting, q) : new Set<string>();
     const patients = new Map<string, Patient>();
     const included: Resource[] = [];
-    for (const pid of new Set(orders.map((sr) => refId(sr.subject, 'Patient') as string))) {
+    for (const pid of new Set(orders.map((sr) => referenceId(sr.subject, 'Patient') as string))) {
       try {
         const p = await this.readChecked<Patient>(db, 'Patient', pid, access, 'người bệnh');
         patients.set(pid, p.resource);
@@ -440,7 +435,7 @@ export class LabService {
     }
     for (const sr of orders) {
       const s = await this.specimenOf(db, sr);
-      if (s && allowed(s, [refId(s.subject, 'Patient') ?? ''])) {
+      if (s && allowed(s, [referenceId(s.subject, 'Patient') ?? ''])) {
         included.push(s);
       }
     }
@@ -448,7 +443,7 @@ export class LabService {
     for (let i = 0; i < ids.length; i += 50) {
       const chunk = ids.slice(i, i + 50).join(',');
       for (const r of await this.find<DiagnosticReport>(db, 'DiagnosticReport', [['based-on', chunk]])) {
-        if (allowed(r, [refId(r.subject, 'Patient') ?? ''])) {
+        if (allowed(r, [referenceId(r.subject, 'Patient') ?? ''])) {
           included.push(r);
         }
       }
@@ -571,7 +566,7 @@ export class LabService {
           `Mẫu ${code} đã được nhận lúc ${specimen.receivedTime} / specimen ${code} was received at ${specimen.receivedTime}`,
         );
       }
-      const patientId = refId(specimen.subject, 'Patient') ?? '';
+      const patientId = referenceId(specimen.subject, 'Patient') ?? '';
       const written = await this.update<Specimen>(
         tx,
         { ...specimen, receivedTime: this.now().toISOString() },
@@ -580,7 +575,7 @@ export class LabService {
       );
       const orders: ServiceRequest[] = [];
       for (const r of specimen.request ?? []) {
-        const id = refId(r, 'ServiceRequest');
+        const id = referenceId(r, 'ServiceRequest');
         if (!id) {
           continue;
         }
@@ -603,7 +598,7 @@ export class LabService {
     const found = await this.find<Specimen>(q, 'Specimen', [['accession', `${SPECIMEN_BARCODE_SYSTEM}|${barcode}`]]);
     const s = found.find((x) => x.status !== 'entered-in-error');
     if (s) {
-      access?.check('read', 'Specimen', s, [refId(s.subject, 'Patient') ?? '']);
+      access?.check('read', 'Specimen', s, [referenceId(s.subject, 'Patient') ?? '']);
     }
     return s;
   }
@@ -657,7 +652,7 @@ export class LabService {
   ): Promise<Observation[]> {
     const out: Observation[] = [];
     for (const r of report.result ?? []) {
-      const id = refId(r, 'Observation');
+      const id = referenceId(r, 'Observation');
       if (id) {
         const s = await this.store.read('Observation', id, q);
         const o = JSON.parse(s.content as string) as Observation;
@@ -1073,7 +1068,7 @@ export class LabService {
           ],
         },
         access,
-        patientIds[0] ?? refId(c.subject, 'Patient') ?? '',
+        patientIds[0] ?? referenceId(c.subject, 'Patient') ?? '',
         version,
       );
     });

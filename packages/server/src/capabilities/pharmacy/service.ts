@@ -2,18 +2,10 @@
  * What the pharmacy operations share: the caller, the prescription of a code, the warehouse, and searches run
  * server-side after the gate has been asked about what they return.
  */
-import type {
-  Coding,
-  Location,
-  MedicationRequest,
-  Organization,
-  Patient,
-  Reference,
-  Resource,
-} from '@medplum/fhirtypes';
+import type { Coding, Location, MedicationRequest, Organization, Patient, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { outcomes, parseSearchRequest } from '@sen/fhir';
-import { searchRows } from '@sen/store';
+import { outcomes, referenceId } from '@sen/fhir';
+import { searchResources } from '@sen/store';
 import { vietnamDay } from '@sen/vn';
 import type { OperationCall } from '../../fhir/operations.ts';
 import type { FhirRouter } from '../../fhir/router.ts';
@@ -42,19 +34,13 @@ export function actorOf(call: OperationCall): string | undefined {
   return p?.kind === 'system' ? `client:${p.clientId}` : undefined;
 }
 
-export function refId(ref: Reference | undefined, type: string): string | undefined {
-  const m = new RegExp(`^(?:.*/)?${type}/([^/]+)$`).exec(ref?.reference ?? '');
-  return m?.[1];
-}
-
 export async function findAll<T extends Resource>(
   router: FhirRouter,
   type: string,
   query: [string, string][],
   q: Queryable,
 ): Promise<T[]> {
-  const res = await searchRows(router.store, parseSearchRequest(type, [...query, ['_count', '1000']]), q);
-  return res.rows.map((r) => JSON.parse(r.content) as T);
+  return searchResources<T>(router.store, type, query, q);
 }
 
 export async function readResource<T extends Resource>(
@@ -117,7 +103,7 @@ export async function loadPrescription(
     return undefined;
   }
   for (const m of lines) {
-    call.req.access?.check('read', 'MedicationRequest', m, [refId(m.subject, 'Patient') ?? row.patient_id]);
+    call.req.access?.check('read', 'MedicationRequest', m, [referenceId(m.subject, 'Patient') ?? row.patient_id]);
   }
   lines.sort((a, b) => lineNo(a) - lineNo(b));
   const patient = await readResource<Patient>(router, 'Patient', row.patient_id, q);
@@ -226,11 +212,11 @@ export async function loadWarehouse(
     throw outcomes.unprocessable(`Không có kho ${id} / no warehouse Location/${id}`, ['warehouse']);
   }
   call.req.access?.check('read', 'Location', location);
-  const deptId = refId(location.managingOrganization, 'Organization');
+  const deptId = referenceId(location.managingOrganization, 'Organization');
   const dept = deptId ? await readResource<Organization>(router, 'Organization', deptId, q) : undefined;
   const staff = staffOf(call);
   const tagFacility = facilityTags(location)[0]?.code;
-  const facilityId = staff?.facilityId ?? tagFacility ?? refId(dept?.partOf, 'Organization') ?? deptId;
+  const facilityId = staff?.facilityId ?? tagFacility ?? referenceId(dept?.partOf, 'Organization') ?? deptId;
   if (!facilityId) {
     throw outcomes.unprocessable(
       `Kho ${location.name ?? id} chưa gắn với khoa nào / the warehouse has no managing department`,

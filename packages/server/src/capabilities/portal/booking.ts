@@ -9,9 +9,9 @@
  * in one transaction. A full Slot is marked `busy` so searches for free slots skip it.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Appointment, AppointmentParticipant, Reference, Schedule, Slot } from '@medplum/fhirtypes';
+import type { Appointment, AppointmentParticipant, Schedule, Slot } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { OutcomeError, outcome, outcomes } from '@sen/fhir';
+import { outcome, OutcomeError, outcomes, referenceId } from '@sen/fhir';
 import type { FhirStore } from '@sen/store';
 import { vietnamDay } from '@sen/vn';
 import type { AccessContext } from '../../fhir/types.ts';
@@ -53,11 +53,6 @@ export function slotCapacity(slot: Slot): number {
 
 function conflict(vi: string, en: string): OutcomeError {
   return new OutcomeError(409, outcome('error', 'conflict', `${vi} / ${en}`));
-}
-
-function idOf(ref: Reference | undefined, type: string): string | undefined {
-  const m = new RegExp(`^(?:.*/)?${type}/([^/]+)$`).exec(ref?.reference ?? '');
-  return m?.[1];
 }
 
 export class BookingService {
@@ -114,7 +109,7 @@ export class BookingService {
 
   private async slotAndSchedule(slotId: string, q: Queryable): Promise<{ slot: Slot; schedule: Schedule }> {
     const slot = (await this.readJson<Slot>('Slot', slotId, q)).resource;
-    const scheduleId = idOf(slot.schedule, 'Schedule');
+    const scheduleId = referenceId(slot.schedule, 'Schedule');
     if (!scheduleId) {
       throw outcomes.badRequest('Khung giờ không thuộc lịch nào / The slot belongs to no schedule');
     }
@@ -247,7 +242,7 @@ export class BookingService {
       end: slot.end,
       slot: [{ reference: `Slot/${slot.id}` }],
       participant: [
-        ...(appt.participant ?? []).filter((p) => idOf(p.actor, 'Patient')),
+        ...(appt.participant ?? []).filter((p) => referenceId(p.actor, 'Patient')),
         ...(schedule.actor ?? []).map((a) => ({
           actor: a,
           required: 'required' as const,

@@ -23,10 +23,10 @@
  */
 import type { Binary, Organization, Parameters, ParametersParameter, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { isValidId, OutcomeError, outcome, outcomes, parseSearchRequest } from '@sen/fhir';
+import { OutcomeError, outcome, outcomes, parseSearchRequest } from '@sen/fhir';
 import { searchRows } from '@sen/store';
 import { VN_CORE_SID } from '@sen/vn';
-import type { FhirOperation, OperationCall, OperationInput } from '../../fhir/operations.ts';
+import type { FhirOperation, OperationCall } from '../../fhir/operations.ts';
 import type { FhirRouter } from '../../fhir/router.ts';
 import { principalOf } from '../../platform/gate/context.ts';
 import type { Booked, BookingService } from './booking.ts';
@@ -54,25 +54,6 @@ function params(parameter: ParametersParameter[]): Parameters {
 
 function run<T>(deps: PortalDeps, call: OperationCall, fn: (q: Queryable) => Promise<T>): Promise<T> {
   return call.q ? fn(call.q) : deps.router.store.transaction(fn);
-}
-
-function refId(input: OperationInput, name: string, type: string, required: boolean): string | undefined {
-  const raw = input.first(name)?.valueReference?.reference ?? input.string(name);
-  if (raw === undefined || raw === '') {
-    if (required) {
-      throw outcomes.badRequest(`Thiếu tham số '${name}' (${type}) / The parameter '${name}' is required`, [name]);
-    }
-    return undefined;
-  }
-  const parts = raw.split('/');
-  const id = parts[parts.length - 1];
-  const given = parts.length > 1 ? parts[parts.length - 2] : type;
-  if (given !== type || !isValidId(id)) {
-    throw outcomes.badRequest(`Tham số '${name}' phải tham chiếu tới ${type} / '${name}' must reference a ${type}`, [
-      name,
-    ]);
-  }
-  return id;
 }
 
 /** The patient a call acts for must be the signed-in patient themselves (share links, requests). */
@@ -211,7 +192,7 @@ export function portalOperations(deps: PortalDeps): FhirOperation[] {
       async handler(call) {
         const p = principalOf(call.req.access);
         const patientId =
-          refId(call.input, 'patient', 'Patient', p?.kind !== 'patient') ?? (p as { patientId: string }).patientId;
+          call.input.reference('patient', 'Patient', p?.kind !== 'patient') ?? (p as { patientId: string }).patientId;
         const reason = call.input.string('reason')?.trim();
         if (reason && reason.length > 500) {
           throw outcomes.badRequest('Lý do khám quá dài (tối đa 500 ký tự) / The reason is too long', ['reason']);
@@ -243,7 +224,7 @@ export function portalOperations(deps: PortalDeps): FhirOperation[] {
       access: { action: 'update' },
       definitionUrl: `${OPS}/Appointment-move`,
       async handler(call) {
-        const slotId = refId(call.input, 'slot', 'Slot', true) as string;
+        const slotId = call.input.reference('slot', 'Slot', true);
         const b = await run(deps, call, (q) => deps.booking.move(call.id as string, slotId, call.req.access, q));
         return { status: 200, body: bookedParams(b) };
       },
@@ -348,7 +329,7 @@ export function portalOperations(deps: PortalDeps): FhirOperation[] {
       };
     }),
     patientOp('revoke-access', ['POST'], async (call, id) => {
-      const rp = refId(call.input, 'relatedPerson', 'RelatedPerson', true) as string;
+      const rp = call.input.reference('relatedPerson', 'RelatedPerson', true);
       const g = await run(deps, call, (q) =>
         deps.family.revoke({ patientId: id, relatedPersonId: rp }, call.req.access, q),
       );

@@ -4,35 +4,12 @@
  * asks the gate again about every resource it reads or writes.
  */
 import type { Bundle, BundleEntry, Parameters, ParametersParameter } from '@medplum/fhirtypes';
-import { isValidId, outcomes } from '@sen/fhir';
-import type { FhirOperation, OperationInput } from '../../fhir/operations.ts';
+import { outcomes } from '@sen/fhir';
+import type { FhirOperation } from '../../fhir/operations.ts';
 import { VISIT_TYPES, type VisitType } from './encounter.ts';
 import type { Called, VisitQueueService } from './service.ts';
 
 const OPS = 'https://sen.health.vn/fhir/OperationDefinition';
-
-/** The id of a reference parameter (valueReference, or `Type/id` / `id` as text); 400 when malformed. */
-function referenceId(input: OperationInput, name: string, type: string, required: true): string;
-function referenceId(input: OperationInput, name: string, type: string, required: false): string | undefined;
-function referenceId(input: OperationInput, name: string, type: string, required: boolean): string | undefined {
-  const raw = input.first(name)?.valueReference?.reference ?? input.string(name);
-  if (raw === undefined || raw === '') {
-    if (required) {
-      throw outcomes.badRequest(`Thiếu tham số '${name}' (${type}) / The parameter '${name}' is required`, [name]);
-    }
-    return undefined;
-  }
-  const parts = raw.split('/');
-  const id = parts[parts.length - 1];
-  const given = parts.length > 1 ? parts[parts.length - 2] : type;
-  if (given !== type || !isValidId(id)) {
-    throw outcomes.badRequest(
-      `Tham số '${name}' phải tham chiếu tới ${type} (${type}/<id>) / '${name}' must reference a ${type}`,
-      [name],
-    );
-  }
-  return id;
-}
 
 function params(parameter: ParametersParameter[]): Parameters {
   return { resourceType: 'Parameters', parameter };
@@ -58,9 +35,9 @@ export function visitOperations(service: VisitQueueService, baseUrl: string): Fh
     access: { action: 'create', resourceType: 'Encounter' },
     definitionUrl: `${OPS}/Encounter-register-visit`,
     async handler({ req, input, q }) {
-      const patientId = referenceId(input, 'patient', 'Patient', true);
-      const locationId = referenceId(input, 'location', 'Location', true);
-      const coverageId = referenceId(input, 'coverage', 'Coverage', false);
+      const patientId = input.reference('patient', 'Patient', true);
+      const locationId = input.reference('location', 'Location', true);
+      const coverageId = input.reference('coverage', 'Coverage');
       const visitType = input.string('visitType');
       if (!visitType || !Object.hasOwn(VISIT_TYPES, visitType)) {
         throw outcomes.badRequest(
@@ -99,7 +76,7 @@ export function visitOperations(service: VisitQueueService, baseUrl: string): Fh
     access: { action: 'search', resourceType: 'Location' },
     definitionUrl: `${OPS}/Location-queue-summary`,
     async handler({ req, input }) {
-      const departmentId = referenceId(input, 'department', 'Organization', false);
+      const departmentId = input.reference('department', 'Organization');
       const rooms = await service.summary(req.access, departmentId);
       return {
         status: 200,
@@ -128,7 +105,7 @@ export function visitOperations(service: VisitQueueService, baseUrl: string): Fh
     access: { action: 'search', resourceType: 'Encounter' },
     definitionUrl: `${OPS}/Encounter-queue`,
     async handler({ req, input, q }) {
-      const locationId = referenceId(input, 'location', 'Location', true);
+      const locationId = input.reference('location', 'Location', true);
       const { entries, patients } = await service.queue(locationId, req.access, q);
       const entry: BundleEntry[] = [
         ...entries.map((e) => ({
@@ -155,7 +132,7 @@ export function visitOperations(service: VisitQueueService, baseUrl: string): Fh
     access: { action: 'update', resourceType: 'Encounter' },
     definitionUrl: `${OPS}/Encounter-call-next`,
     async handler({ req, input, q }) {
-      const locationId = referenceId(input, 'location', 'Location', true);
+      const locationId = input.reference('location', 'Location', true);
       return { status: 200, body: calledParams(await service.callNext(locationId, req.access, q)) };
     },
   };

@@ -5,7 +5,7 @@
  */
 import type { Location, Organization } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
-import { outcomes } from '@sen/fhir';
+import { outcomes, referenceId } from '@sen/fhir';
 import type { FhirStore } from '@sen/store';
 import { SEN_SID } from '@sen/vn';
 import type { AccessContext } from '../../fhir/types.ts';
@@ -24,11 +24,6 @@ export interface Room {
 
 const ROOM_TYPE = 'ro';
 const MAX_DEPTH = 8;
-
-function idOf(reference: string | undefined, type: string): string | undefined {
-  const m = reference ? new RegExp(`(?:^|/)${type}/([^/]+)$`).exec(reference) : null;
-  return m?.[1];
-}
 
 async function readOrganization(
   store: FhirStore,
@@ -82,7 +77,7 @@ export async function resolveRoom(
       ['location'],
     );
   }
-  const departmentId = idOf(location.managingOrganization?.reference, 'Organization');
+  const departmentId = referenceId(location.managingOrganization?.reference, 'Organization');
   const department = departmentId ? await readOrganization(store, q, departmentId, access) : undefined;
   let facility = location.meta?.tag?.find((t) => t.system === FACILITY_TAG_SYSTEM)?.code;
   if (!facility && department) {
@@ -94,7 +89,7 @@ export async function resolveRoom(
         facility = tagged;
         break;
       }
-      const parentId = idOf(org.partOf?.reference, 'Organization');
+      const parentId = referenceId(org.partOf?.reference, 'Organization');
       const parent = parentId ? await readOrganization(store, q, parentId, access) : undefined;
       if (!parent) {
         facility = org.id;
