@@ -4,30 +4,18 @@ import { after, before, describe, it } from 'node:test';
 import { Hl7Message } from '@medplum/core';
 import { Hl7Client } from '@medplum/hl7';
 import type { Browser } from 'playwright-core';
-import { CATALOG_URLS } from '../../server/src/capabilities/terminology/kinds.ts';
-import { VISIT_TYPE_SYSTEM } from '../../server/src/capabilities/visits/encounter.ts';
-import { FACILITY_TAG_SYSTEM } from '../../server/src/platform/gate/gate.ts';
-import {
-  DEFAULT_DEMO_STAFF_PASSWORD,
-  DEFAULT_DEMO_TOTP_SECRET,
-  seedDemoAccounts,
-} from '../../server/src/seed/demo-accounts.ts';
 import { HOSPITAL_ID } from '../../server/src/seed/demo-facility.ts';
-import { seedDemo } from '../../server/src/seed/seed.ts';
-import { fhirFetch, startTestServer, type TestServer } from '../../server/test/harness.ts';
-import { SHARED_DIR } from '../../server/test/shared-data.ts';
-import { staffLogin } from '../../server/test/staff-login.ts';
+import { fhirFetch, type TestServer } from '../../server/test/harness.ts';
 import { chromiumAvailable, Journey, launch, SKIP_NOTICE } from '../src/browser.ts';
-import { buildWebApp } from '../src/fixtures.ts';
+import { apiStaff, type DemoSite, openVisit, orderServices, startDemoSite } from '../src/fixtures.ts';
 import { fixAndReplayAnalyzerMessage } from './steps/analyzer.ts';
 import { signInAs } from './steps/imaging.ts';
-
-const TAG = [{ system: FACILITY_TAG_SYSTEM, code: HOSPITAL_ID }];
 
 describe(
   'journey: analyzer — a blood count from the analyzer with a wrong barcode is quarantined, fixed and replayed',
   { skip: !chromiumAvailable() && SKIP_NOTICE },
   () => {
+    let site: DemoSite;
     let srv: TestServer;
     let browser: Browser;
     let j: Journey;
@@ -36,67 +24,14 @@ describe(
     let mllp: number;
 
     before(async () => {
-      buildWebApp();
-      srv = await startTestServer('pglite', { config: { analyzer: { port: 0, facilityId: HOSPITAL_ID } } });
-      await seedDemo(srv.router, { sharedDir: SHARED_DIR, patients: 1 });
-      await seedDemoAccounts(srv.security!.accounts, {
-        mode: 'demo',
-        password: DEFAULT_DEMO_STAFF_PASSWORD,
-        totpSecret: DEFAULT_DEMO_TOTP_SECRET,
-      });
+      site = await startDemoSite(1, { config: { analyzer: { port: 0, facilityId: HOSPITAL_ID } } });
+      srv = site.srv;
       mllp = (await srv.analyzer.start())!.port;
-      const practitioner = async (text: string): Promise<string> =>
-        (
-          await fhirFetch(srv.fhir, 'Practitioner', {
-            method: 'POST',
-            body: { resourceType: 'Practitioner', active: true, name: [{ text }] },
-          })
-        ).body.id;
-      const doctor = await staffLogin(srv, {
-        username: 'e2e.bacsi.mllp',
-        practitionerId: await practitioner('Đỗ Văn Nam'),
-        roles: ['doctor'],
-        facilityId: HOSPITAL_ID,
-      });
-      const tech = await staffLogin(srv, {
-        username: 'e2e.ktv.mllp',
-        practitionerId: await practitioner('Mai Thị Hoa'),
-        roles: ['lab-technician'],
-        facilityId: HOSPITAL_ID,
-      });
+      const doctor = await apiStaff(site, { username: 'e2e.bacsi.mllp', name: 'Đỗ Văn Nam', roles: ['doctor'] });
+      const tech = await apiStaff(site, { username: 'e2e.ktv.mllp', name: 'Mai Thị Hoa', roles: ['lab-technician'] });
       const name = `Vũ Minh Châu ${randomInt(100, 1000)}`;
-      const [family, ...given] = name.split(' ');
-      const patient = await fhirFetch(srv.fhir, 'Patient', {
-        method: 'POST',
-        body: {
-          resourceType: 'Patient',
-          meta: { tag: TAG },
-          name: [{ text: name, family, given }],
-          gender: 'female',
-          birthDate: '1988-02-14',
-        },
-      });
-      const encounter = await fhirFetch(srv.fhir, 'Encounter', {
-        method: 'POST',
-        body: {
-          resourceType: 'Encounter',
-          meta: { tag: TAG },
-          status: 'in-progress',
-          class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
-          type: [{ coding: [{ system: VISIT_TYPE_SYSTEM, code: 'bhyt' }] }],
-          subject: { reference: `Patient/${patient.body.id}` },
-        },
-      });
-      const order = await fhirFetch(srv.fhir, `Encounter/${encounter.body.id}/$order`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${doctor.token}` },
-        body: {
-          resourceType: 'Parameters',
-          parameter: [{ name: 'service', valueCoding: { system: CATALOG_URLS.services, code: '99.2301.2001' } }],
-        },
-      });
-      assert.equal(order.status, 200, JSON.stringify(order.body));
-      orderId = order.body.entry[0].resource.id;
+      const visit = await openVisit(site, { name, gender: 'female', birthDate: '1988-02-14' }, 'bhyt');
+      [orderId] = await orderServices(site, doctor, visit.encounterId, ['99.2301.2001']);
       const specimen = await fhirFetch(srv.fhir, `ServiceRequest/${orderId}/$collect-specimen`, {
         method: 'POST',
         headers: { authorization: `Bearer ${tech.token}` },
@@ -110,7 +45,7 @@ describe(
     after(async () => {
       await j?.close();
       await browser?.close();
-      await srv?.close();
+      await site?.close();
     });
 
     it('the technician fixes the barcode and the test code on the quarantine screen and the results land on the order', async () => {

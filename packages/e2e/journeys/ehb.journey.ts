@@ -3,16 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { ehbOf } from '../../server/src/capabilities/ehb/plugin.ts';
 import { CATALOG_URLS } from '../../server/src/capabilities/terminology/kinds.ts';
-import { FACILITY_TAG_SYSTEM } from '../../server/src/platform/gate/gate.ts';
-import { HOSPITAL_ID } from '../../server/src/seed/demo-facility.ts';
 import { fhirFetch } from '../../server/test/harness.ts';
-import { staffLogin } from '../../server/test/staff-login.ts';
 import { chromiumAvailable, Journey, launch, SKIP_NOTICE } from '../src/browser.ts';
-import { type DemoSite, startDemoSite } from '../src/fixtures.ts';
+import { apiStaff, type DemoSite, openVisit, startDemoSite } from '../src/fixtures.ts';
 import { openEhbSubmission, resendEhbSubmission } from './steps/ehb.ts';
 import { signInAs } from './steps/imaging.ts';
-
-const TAG = [{ system: FACILITY_TAG_SYSTEM, code: HOSPITAL_ID }];
 
 describe(
   'journey: e-health book — the IT administrator sees a closed visit waiting for the gateway and sends it again',
@@ -27,38 +22,10 @@ describe(
       // the demo site has no e-health-book gateway configured: submissions wait, each try says why
       site = await startDemoSite(1);
       const srv = site.srv;
-      const practitioner = await fhirFetch(srv.fhir, 'Practitioner', {
-        method: 'POST',
-        body: { resourceType: 'Practitioner', active: true, name: [{ text: 'Đỗ Minh Khoa', family: 'Đỗ' }] },
-      });
-      const doctor = await staffLogin(srv, {
-        username: 'e2e.bacsi.ehb',
-        practitionerId: practitioner.body.id,
-        roles: ['doctor'],
-        facilityId: HOSPITAL_ID,
-      });
+      const doctor = await apiStaff(site, { username: 'e2e.bacsi.ehb', name: 'Đỗ Minh Khoa', roles: ['doctor'] });
       const auth = { authorization: `Bearer ${doctor.token}` };
-      const patient = await fhirFetch(srv.fhir, 'Patient', {
-        method: 'POST',
-        body: {
-          resourceType: 'Patient',
-          meta: { tag: TAG },
-          name: [{ text: 'Vũ Thị Hoa', family: 'Vũ', given: ['Thị', 'Hoa'] }],
-          gender: 'female',
-          birthDate: '1975-11-02',
-        },
-      });
-      const encounter = await fhirFetch(srv.fhir, 'Encounter', {
-        method: 'POST',
-        body: {
-          resourceType: 'Encounter',
-          meta: { tag: TAG },
-          status: 'in-progress',
-          class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
-          subject: { reference: `Patient/${patient.body.id}` },
-        },
-      });
-      encounterId = encounter.body.id;
+      const visit = await openVisit(site, { name: 'Vũ Thị Hoa', gender: 'female', birthDate: '1975-11-02' });
+      encounterId = visit.encounterId;
       const ehb = ehbOf(srv.router);
       assert.ok(ehb);
       await ehb.runOnce(); // the feed's first run: the seeded visits are history

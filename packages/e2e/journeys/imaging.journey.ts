@@ -2,17 +2,10 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { CATALOG_URLS } from '../../server/src/capabilities/terminology/kinds.ts';
-import { VISIT_TYPE_SYSTEM } from '../../server/src/capabilities/visits/encounter.ts';
-import { FACILITY_TAG_SYSTEM } from '../../server/src/platform/gate/gate.ts';
-import { HOSPITAL_ID } from '../../server/src/seed/demo-facility.ts';
 import { fhirFetch } from '../../server/test/harness.ts';
-import { staffLogin } from '../../server/test/staff-login.ts';
 import { chromiumAvailable, Journey, launch, SKIP_NOTICE } from '../src/browser.ts';
-import { type DemoSite, startDemoSite } from '../src/fixtures.ts';
+import { apiStaff, type DemoSite, openVisit, orderServices, startDemoSite } from '../src/fixtures.ts';
 import { signXrayReport } from './steps/imaging.ts';
-
-const TAG = [{ system: FACILITY_TAG_SYSTEM, code: HOSPITAL_ID }];
 
 describe(
   'journey: imaging — the technician marks the chest X-ray done, the radiologist signs the report',
@@ -28,58 +21,12 @@ describe(
 
     before(async () => {
       site = await startDemoSite(1);
-      const srv = site.srv;
       // a BHYT visit with a chest X-ray ordered by a doctor, through the API
-      const doctorPractitioner = await fhirFetch(srv.fhir, 'Practitioner', {
-        method: 'POST',
-        body: {
-          resourceType: 'Practitioner',
-          active: true,
-          name: [{ text: 'Võ Minh Tâm', family: 'Võ', given: ['Minh', 'Tâm'] }],
-        },
-      });
-      const doctor = await staffLogin(srv, {
-        username: 'e2e.bacsi.imaging',
-        practitionerId: doctorPractitioner.body.id,
-        roles: ['doctor'],
-        facilityId: HOSPITAL_ID,
-      });
+      const doctor = await apiStaff(site, { username: 'e2e.bacsi.imaging', name: 'Võ Minh Tâm', roles: ['doctor'] });
       orderXray = async (name: string): Promise<string> => {
-        const [family, ...given] = name.split(' ');
-        const patient = await fhirFetch(srv.fhir, 'Patient', {
-          method: 'POST',
-          body: {
-            resourceType: 'Patient',
-            meta: { tag: TAG },
-            name: [{ text: name, family, given }],
-            gender: 'female',
-            birthDate: '1982-09-15',
-          },
-        });
-        const encounter = await fhirFetch(srv.fhir, 'Encounter', {
-          method: 'POST',
-          body: {
-            resourceType: 'Encounter',
-            meta: { tag: TAG },
-            status: 'in-progress',
-            class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
-            type: [{ coding: [{ system: VISIT_TYPE_SYSTEM, code: 'bhyt' }] }],
-            subject: { reference: `Patient/${patient.body.id}` },
-          },
-        });
-        const order = await fhirFetch(srv.fhir, `Encounter/${encounter.body.id}/$order`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${doctor.token}` },
-          body: {
-            resourceType: 'Parameters',
-            parameter: [
-              { name: 'service', valueCoding: { system: CATALOG_URLS.services, code: '99.2401.3004' } },
-              { name: 'priority', valueCode: 'urgent' },
-            ],
-          },
-        });
-        assert.equal(order.status, 200, JSON.stringify(order.body));
-        return order.body.entry[0].resource.id as string;
+        const visit = await openVisit(site, { name, gender: 'female', birthDate: '1982-09-15' }, 'bhyt');
+        const [order] = await orderServices(site, doctor, visit.encounterId, ['99.2401.3004'], 'urgent');
+        return order;
       };
       patientName = `Đặng Thị Hoa ${randomInt(100, 1000)}`;
       orderId = await orderXray(patientName);

@@ -2,18 +2,11 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { CATALOG_URLS } from '../../server/src/capabilities/terminology/kinds.ts';
-import { VISIT_TYPE_SYSTEM } from '../../server/src/capabilities/visits/encounter.ts';
-import { FACILITY_TAG_SYSTEM } from '../../server/src/platform/gate/gate.ts';
-import { HOSPITAL_ID } from '../../server/src/seed/demo-facility.ts';
 import { fhirFetch } from '../../server/test/harness.ts';
-import { staffLogin } from '../../server/test/staff-login.ts';
 import { chromiumAvailable, Journey, launch, SKIP_NOTICE } from '../src/browser.ts';
-import { type DemoSite, startDemoSite } from '../src/fixtures.ts';
+import { apiStaff, type DemoSite, openVisit, orderServices, startDemoSite } from '../src/fixtures.ts';
 import { signInAs } from './steps/imaging.ts';
 import { labBloodCountStep, signOffLabResults } from './steps/lab.ts';
-
-const TAG = [{ system: FACILITY_TAG_SYSTEM, code: HOSPITAL_ID }];
 
 describe(
   'journey: laboratory — specimen label, receipt, a blood count with a critical value, verification and sign-off',
@@ -30,55 +23,12 @@ describe(
 
     before(async () => {
       site = await startDemoSite(1);
-      const srv = site.srv;
-      const practitioner = await fhirFetch(srv.fhir, 'Practitioner', {
-        method: 'POST',
-        body: {
-          resourceType: 'Practitioner',
-          active: true,
-          name: [{ text: 'Lý Thu Hà', family: 'Lý', given: ['Thu', 'Hà'] }],
-        },
-      });
-      doctorPractitionerId = practitioner.body.id;
-      const doctor = await staffLogin(srv, {
-        username: 'e2e.bacsi.lab',
-        practitionerId: doctorPractitionerId,
-        roles: ['doctor'],
-        facilityId: HOSPITAL_ID,
-      });
+      const doctor = await apiStaff(site, { username: 'e2e.bacsi.lab', name: 'Lý Thu Hà', roles: ['doctor'] });
+      doctorPractitionerId = doctor.practitionerId;
       orderLab = async (name, service) => {
-        const [family, ...given] = name.split(' ');
-        const patient = await fhirFetch(srv.fhir, 'Patient', {
-          method: 'POST',
-          body: {
-            resourceType: 'Patient',
-            meta: { tag: TAG },
-            name: [{ text: name, family, given }],
-            gender: 'male',
-            birthDate: '1975-06-20',
-          },
-        });
-        const encounter = await fhirFetch(srv.fhir, 'Encounter', {
-          method: 'POST',
-          body: {
-            resourceType: 'Encounter',
-            meta: { tag: TAG },
-            status: 'in-progress',
-            class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
-            type: [{ coding: [{ system: VISIT_TYPE_SYSTEM, code: 'bhyt' }] }],
-            subject: { reference: `Patient/${patient.body.id}` },
-          },
-        });
-        const order = await fhirFetch(srv.fhir, `Encounter/${encounter.body.id}/$order`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${doctor.token}` },
-          body: {
-            resourceType: 'Parameters',
-            parameter: [{ name: 'service', valueCoding: { system: CATALOG_URLS.services, code: service } }],
-          },
-        });
-        assert.equal(order.status, 200, JSON.stringify(order.body));
-        return { order: order.body.entry[0].resource.id as string, encounter: encounter.body.id as string };
+        const visit = await openVisit(site, { name, gender: 'male', birthDate: '1975-06-20' }, 'bhyt');
+        const [order] = await orderServices(site, doctor, visit.encounterId, [service]);
+        return { order, encounter: visit.encounterId };
       };
       patientName = `Phan Văn Khải ${randomInt(100, 1000)}`;
       ({ order: orderId, encounter: encounterId } = await orderLab(patientName, '99.2301.2001'));

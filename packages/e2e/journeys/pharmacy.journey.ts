@@ -2,16 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { CATALOG_URLS } from '../../server/src/capabilities/terminology/kinds.ts';
-import { FACILITY_TAG_SYSTEM } from '../../server/src/platform/gate/gate.ts';
-import { HOSPITAL_ID } from '../../server/src/seed/demo-facility.ts';
 import { fhirFetch } from '../../server/test/harness.ts';
-import { staffLogin } from '../../server/test/staff-login.ts';
 import { chromiumAvailable, Journey, launch, SKIP_NOTICE } from '../src/browser.ts';
-import { type DemoSite, startDemoSite } from '../src/fixtures.ts';
+import { apiStaff, type DemoSite, openVisit, startDemoSite } from '../src/fixtures.ts';
 import { signInAs } from './steps/imaging.ts';
 import { dispensePrescription } from './steps/pharmacy.ts';
 
-const TAG = [{ system: FACILITY_TAG_SYSTEM, code: HOSPITAL_ID }];
 const item = (code: string, dose: number, times: number, days: number): unknown => ({
   name: 'item',
   part: [
@@ -35,41 +31,9 @@ describe(
     before(async () => {
       site = await startDemoSite(1);
       const srv = site.srv;
-      const practitioner = await fhirFetch(srv.fhir, 'Practitioner', {
-        method: 'POST',
-        body: {
-          resourceType: 'Practitioner',
-          active: true,
-          name: [{ text: 'Hồ Văn Lộc', family: 'Hồ', given: ['Văn', 'Lộc'] }],
-        },
-      });
-      const doctor = await staffLogin(srv, {
-        username: 'e2e.bacsi.pharmacy',
-        practitionerId: practitioner.body.id,
-        roles: ['doctor'],
-        facilityId: HOSPITAL_ID,
-      });
-      const patient = await fhirFetch(srv.fhir, 'Patient', {
-        method: 'POST',
-        body: {
-          resourceType: 'Patient',
-          meta: { tag: TAG },
-          name: [{ text: 'Bùi Văn Nam', family: 'Bùi', given: ['Văn', 'Nam'] }],
-          gender: 'male',
-          birthDate: '1959-02-20',
-        },
-      });
-      const encounter = await fhirFetch(srv.fhir, 'Encounter', {
-        method: 'POST',
-        body: {
-          resourceType: 'Encounter',
-          meta: { tag: TAG },
-          status: 'in-progress',
-          class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
-          subject: { reference: `Patient/${patient.body.id}` },
-        },
-      });
-      const rx = await fhirFetch(srv.fhir, `Encounter/${encounter.body.id}/$prescribe`, {
+      const doctor = await apiStaff(site, { username: 'e2e.bacsi.pharmacy', name: 'Hồ Văn Lộc', roles: ['doctor'] });
+      const visit = await openVisit(site, { name: 'Bùi Văn Nam', gender: 'male', birthDate: '1959-02-20' });
+      const rx = await fhirFetch(srv.fhir, `Encounter/${visit.encounterId}/$prescribe`, {
         method: 'POST',
         headers: { authorization: `Bearer ${doctor.token}` },
         body: { resourceType: 'Parameters', parameter: [item('DEMO-T010', 1, 1, 7), item('DEMO-T001', 1, 3, 3)] },

@@ -18,7 +18,7 @@ describe('references', () => {
     assert.equal(referenceId({ reference: 'http://x/fhir/Patient/p1' }, 'Patient'), 'p1');
     assert.equal(referenceId({ reference: 'Patient/p1' }, 'Encounter'), undefined);
     assert.equal(referenceId({ reference: 'RelatedPerson/p1' }, 'Person'), undefined, 'no suffix match');
-    assert.equal(referenceId({ display: 'Nguyễn Văn A' }, 'Patient'), undefined);
+    assert.equal(referenceId({ display: 'Nguyễn Văn A' } as { reference?: string }, 'Patient'), undefined);
     assert.equal(referenceId(undefined, 'Patient'), undefined);
   });
 });
