@@ -13,6 +13,7 @@ import {
   DEFAULT_DEMO_TOTP_SECRET,
   seedDemoAccounts,
 } from '../../server/src/seed/demo-accounts.ts';
+import { FACILITY_TAG_SYSTEM } from '../../server/src/platform/gate/gate.ts';
 import { demoStaffDirectory, HOSPITAL_ID } from '../../server/src/seed/demo-facility.ts';
 import { seedDemo } from '../../server/src/seed/seed.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../../server/test/harness.ts';
@@ -347,6 +348,72 @@ describe(
       await j.page.keyboard.press('F2');
       await card.waitFor({ state: 'detached' });
       assert.equal(await j.page.evaluate(() => document.activeElement?.getAttribute('name')), 'qr');
+    });
+
+    it('checks in a patient who booked in the portal: the QR on the phone brings the record and the booked room', async () => {
+      const srv = site.srv;
+      const create = async (resource: Record<string, unknown>): Promise<string> => {
+        const r = await fhirFetch(srv.fhir, String(resource.resourceType), { method: 'POST', body: resource });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+        return r.body.id as string;
+      };
+      const tag = [{ system: FACILITY_TAG_SYSTEM, code: HOSPITAL_ID }];
+      const patientId = await create({
+        resourceType: 'Patient',
+        meta: { tag },
+        name: [{ text: 'Lâm Thị Mai', family: 'Lâm', given: ['Thị', 'Mai'] }],
+        gender: 'female',
+        birthDate: '1990-03-08',
+      });
+      // the room's schedule and a slot in a few minutes, booked the way the portal books it
+      const schedule = await create({ resourceType: 'Schedule', active: true, actor: [{ reference: roomRef }] });
+      const start = Date.now() + 5 * 60_000;
+      const slot = await create({
+        resourceType: 'Slot',
+        schedule: { reference: `Schedule/${schedule}` },
+        status: 'free',
+        start: new Date(start).toISOString(),
+        end: new Date(start + 30 * 60_000).toISOString(),
+      });
+      const booked = await fhirFetch(srv.fhir, `Slot/${slot}/$book`, {
+        method: 'POST',
+        body: {
+          resourceType: 'Parameters',
+          parameter: [
+            { name: 'patient', valueReference: { reference: `Patient/${patientId}` } },
+            { name: 'reason', valueString: 'Khám sức khỏe định kỳ' },
+          ],
+        },
+      });
+      assert.equal(booked.status, 200, JSON.stringify(booked.body));
+      const part = (name: string): { valueString?: string; resource?: { id: string } } =>
+        booked.body.parameter.find((p: { name: string }) => p.name === name);
+      const qr = part('checkinQr').valueString as string;
+      const code = part('code').valueString as string;
+      assert.equal(qr, `SEN-HEN:${code}`);
+
+      await j.page.getByLabel('Mã QR thẻ căn cước').fill(qr);
+      await j.page.keyboard.press('Enter');
+      await j.page
+        .getByRole('status')
+        .filter({ hasText: `Đã check-in lịch hẹn ${code}` })
+        .waitFor();
+      await j.page.getByText('Lâm Thị Mai').first().waitFor();
+      // the booked room is chosen and the reason the patient gave is filled in
+      assert.match(await j.page.getByRole('combobox', { name: 'Phòng khám' }).inputValue(), new RegExp(`^${ROOM} ·`));
+      assert.equal(await j.page.getByLabel('Lý do khám').inputValue(), 'Khám sức khỏe định kỳ');
+      await j.shot('appointment-checked-in');
+      await j.page.getByRole('button', { name: 'Đăng ký khám và in phiếu' }).click();
+      await j.page.waitForURL(/\/reception\/ticket\//);
+      await j.page.getByRole('article', { name: 'Phiếu số thứ tự' }).getByText('Lâm Thị Mai').waitFor();
+      const appt = await fhirFetch(srv.fhir, `Appointment/${part('appointment').resource?.id}`);
+      assert.equal(appt.body.status, 'arrived');
+      // the same QR a second time: already checked in, said in words
+      await j.page.goto(`${srv.url}/reception`);
+      await j.page.getByLabel('Mã QR thẻ căn cước').fill(qr);
+      await j.page.keyboard.press('Enter');
+      await j.page.getByRole('alert').filter({ hasText: 'đã check-in' }).waitFor();
+      await j.shot('appointment-already-checked-in');
     });
   },
 );

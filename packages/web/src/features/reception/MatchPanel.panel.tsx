@@ -9,7 +9,8 @@ import { EmptyState, ErrorState, LoadingState } from '../../ui/states/States.tsx
 import { exactMatchOf, type ScannedCard, scorePercent } from './reception.model.ts';
 import { useCreatePatient, useMatch } from './reception.queries.ts';
 
-export type SelectedHow = 'exact' | 'chosen' | 'created';
+/** How the record was found: exact ID match, chosen among candidates, created, or from a portal booking's check-in. */
+export type SelectedHow = 'exact' | 'chosen' | 'created' | 'appointment';
 
 const GRADE_COLOR: Record<string, string> = { certain: 'green', probable: 'blue', possible: 'gray' };
 

@@ -6,11 +6,13 @@ import { useHotkeys } from '@mantine/hooks';
 import { type FormEvent, type ReactElement, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { displayName } from '../../app/staff.ts';
-import { formatBirthDate } from '../../ui/format.ts';
+import { formatBirthDate, formatDate } from '../../ui/format.ts';
+import { OutcomeAlert } from '../clinic/OutcomeAlert.tsx';
 import { BhytPanel } from './BhytPanel.panel.tsx';
 import { CameraScanDialog } from './CameraScan.dialog.tsx';
 import { MatchPanel, type SelectedHow } from './MatchPanel.panel.tsx';
-import type { BhytResult, ScannedCard } from './reception.model.ts';
+import { type BhytResult, type CheckedIn, checkInCodeOf, type ScannedCard } from './reception.model.ts';
+import { useCheckIn } from './reception.queries.ts';
 import { VisitPanel } from './VisitPanel.panel.tsx';
 
 function Field({ label, value }: { label: string; value: string | undefined }): ReactElement {
@@ -91,10 +93,27 @@ export function ReceptionPage(): ReactElement {
   const [bhyt, setBhyt] = useState<BhytResult>();
   const [camera, setCamera] = useState(false);
   const [autoSelect, setAutoSelect] = useState(true);
+  const [booking, setBooking] = useState<CheckedIn>();
   const scanInput = useRef<HTMLInputElement>(null);
   const bhytInput = useRef<HTMLInputElement>(null);
+  const checkIn = useCheckIn();
 
   const read = (text: string): void => {
+    // a portal booking's check-in QR (or its code typed): the record is the booking's, the room the booked one
+    const code = checkInCodeOf(text);
+    if (code) {
+      setScanError(undefined);
+      checkIn.mutate(code, {
+        onSuccess: ({ checkedIn, patient }) => {
+          setRaw('');
+          setCard(undefined);
+          setBhyt(undefined);
+          setBooking(checkedIn);
+          setSelected({ patient, how: 'appointment' });
+        },
+      });
+      return;
+    }
     const parsed = parseCccdQr(text);
     if (!parsed.ok) {
       setScanError(parsed.message[i18n.language === 'en' ? 'en' : 'vi']);
@@ -105,6 +124,7 @@ export function ReceptionPage(): ReactElement {
     setCard(parsed.card);
     setScanCount((n) => n + 1);
     setSelected(undefined);
+    setBooking(undefined);
     setBhyt(undefined);
     setAutoSelect(true);
   };
@@ -114,6 +134,8 @@ export function ReceptionPage(): ReactElement {
   };
   const startOver = (): void => {
     setCard(undefined);
+    setBooking(undefined);
+    checkIn.reset();
     setSelected(undefined);
     setBhyt(undefined);
     setRaw('');
@@ -132,7 +154,7 @@ export function ReceptionPage(): ReactElement {
     <Stack maw={1100}>
       <Group justify="space-between">
         <Title order={2}>{t('reception.title')}</Title>
-        {card && (
+        {(card || selected) && (
           <Button variant="default" onClick={startOver}>
             {t('reception.startOver')}
           </Button>
@@ -175,6 +197,12 @@ export function ReceptionPage(): ReactElement {
           read(text);
         }}
       />
+      <OutcomeAlert error={checkIn.error} title={t('reception.checkIn.failed')} />
+      {booking && (
+        <Alert color="green" role="status" title={t('reception.checkIn.done', { code: booking.code })}>
+          {t('reception.checkIn.when', { time: formatDate(booking.start, i18n.language) })}
+        </Alert>
+      )}
       {card && <CardView card={card} />}
       {card && !selected && (
         <Paper withBorder p="md">
@@ -208,7 +236,12 @@ export function ReceptionPage(): ReactElement {
             />
           </Paper>
           <Paper withBorder p="md">
-            <VisitPanel patient={selected.patient} bhyt={bhyt} />
+            <VisitPanel
+              key={booking?.appointmentId ?? selected.patient.id}
+              patient={selected.patient}
+              bhyt={bhyt}
+              booked={booking}
+            />
           </Paper>
         </>
       )}

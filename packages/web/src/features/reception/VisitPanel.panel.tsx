@@ -9,8 +9,13 @@ import { type BhytResult, bhytUsable, VISIT_TYPES, type VisitType } from './rece
 import { useClinicRooms, useRegisterVisit } from './reception.queries.ts';
 
 /** Visit type, reason and clinic room (with live queue lengths); submitting registers the visit and opens the ticket. */
-export function VisitPanel(props: { patient: Patient; bhyt: BhytResult | undefined }): ReactElement {
-  const { patient, bhyt } = props;
+export function VisitPanel(props: {
+  patient: Patient;
+  bhyt: BhytResult | undefined;
+  /** From a portal booking: the booked room (`Location/<id>`) and the reason the patient gave. */
+  booked?: { room?: string; reason?: string };
+}): ReactElement {
+  const { patient, bhyt, booked } = props;
   const reasonInput = useRef<HTMLInputElement>(null);
   const { t } = useTranslation();
   const navigate = useNavigate();
@@ -19,8 +24,8 @@ export function VisitPanel(props: { patient: Patient; bhyt: BhytResult | undefin
   const register = useRegisterVisit();
   const usable = bhytUsable(bhyt);
   const [visitType, setVisitType] = useState<VisitType>(usable ? 'bhyt' : 'fee');
-  const [reason, setReason] = useState('');
-  const [room, setRoom] = useState<string | null>(null);
+  const [reason, setReason] = useState(booked?.reason ?? '');
+  const [room, setRoom] = useState<string | null>(booked?.room ?? null);
   useEffect(() => {
     // a card checked (or re-checked) decides the default: BHYT when usable
     setVisitType((v) => (v === 'emergency' ? v : usable ? 'bhyt' : 'fee'));

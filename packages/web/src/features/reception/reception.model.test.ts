@@ -4,6 +4,8 @@ import type { Bundle, Encounter, Location, Parameters } from '@medplum/fhirtypes
 import { parseCccdQr } from '@sen/vn/cccd-qr.ts';
 import { VN_CORE_SID } from '@sen/vn/identifiers.ts';
 import {
+  checkedInOf,
+  checkInCodeOf,
   addressOf,
   bhytCheckParameters,
   bhytInput,
@@ -361,5 +363,49 @@ describe('reception: rooms, visits and the ticket', () => {
   it('prints on an 80 mm roll or an A5 sheet', () => {
     assert.match(pageRule('80mm'), /size: 80mm auto/);
     assert.match(pageRule('a5'), /size: A5/);
+  });
+});
+
+describe('check-in of a portal booking', () => {
+  it('takes the check-in QR or the typed code, and nothing else', () => {
+    assert.equal(checkInCodeOf('SEN-HEN:7KQ2M9XA'), '7KQ2M9XA');
+    assert.equal(checkInCodeOf('  sen-hen:7kq2-m9xa\r'), '7KQ2M9XA');
+    assert.equal(checkInCodeOf('7kq2 m9xa'), '7KQ2M9XA');
+    assert.equal(checkInCodeOf('079065000123|123456789|Phạm Văn Hùng|12041965|Nam|12 Lê Lợi|01012021'), undefined);
+    assert.equal(checkInCodeOf('HT3797957177565'), undefined, 'a BHYT card number is not a booking');
+    assert.equal(checkInCodeOf('SEN-HEN:'), undefined);
+  });
+
+  it('reads the patient, the booked room, the time and the reason from the answer', () => {
+    const answer: Parameters = {
+      resourceType: 'Parameters',
+      parameter: [
+        {
+          name: 'appointment',
+          resource: {
+            resourceType: 'Appointment',
+            id: 'a1',
+            status: 'arrived',
+            start: '2026-12-03T09:00:00+07:00',
+            description: 'Tái khám',
+            participant: [
+              { actor: { reference: 'Patient/p1' }, status: 'accepted' },
+              { actor: { reference: 'Practitioner/d1' }, status: 'accepted' },
+              { actor: { reference: 'Location/room-1' }, status: 'accepted' },
+            ],
+          },
+        },
+        { name: 'code', valueString: '7KQ2M9XA' },
+      ],
+    };
+    assert.deepEqual(checkedInOf(answer), {
+      appointmentId: 'a1',
+      code: '7KQ2M9XA',
+      patientId: 'p1',
+      room: 'Location/room-1',
+      start: '2026-12-03T09:00:00+07:00',
+      reason: 'Tái khám',
+    });
+    assert.equal(checkedInOf({ resourceType: 'Parameters' }), undefined);
   });
 });

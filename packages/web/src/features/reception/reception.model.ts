@@ -1,4 +1,5 @@
 import type {
+  Appointment,
   Address,
   Bundle,
   Encounter,
@@ -385,4 +386,49 @@ export function clinicRoomsOf(locations: Location[], queues: RoomQueue[]): RoomQ
     });
   // a room with numbers today that the directory did not list (beyond its first page): still shown
   return [...out, ...queues.filter((q) => !listed.has(q.location))];
+}
+
+// ---------------------------------------------------------------- appointments booked in the portal
+
+/** The check-in QR of a portal booking: `SEN-HEN:<8-character code>` (capabilities/portal/booking.ts). */
+export const CHECKIN_QR_PREFIX = 'SEN-HEN:';
+
+/**
+ * The booking code in a scanned or typed text: the check-in QR, or the 8-character code itself (letters and digits,
+ * spaces and dashes ignored); undefined for anything else, such as the ID card's QR.
+ */
+export function checkInCodeOf(raw: string): string | undefined {
+  const text = raw.trim().toUpperCase();
+  const body = text.startsWith(CHECKIN_QR_PREFIX) ? text.slice(CHECKIN_QR_PREFIX.length) : text;
+  const code = body.replace(/[\s-]/g, '');
+  return /^[A-Z0-9]{8}$/.test(code) ? code : undefined;
+}
+
+export interface CheckedIn {
+  appointmentId: string;
+  code: string;
+  patientId?: string;
+  /** The room of the booked schedule (`Location/<id>`), to register the visit there. */
+  room?: string;
+  start?: string;
+  reason?: string;
+}
+
+/** What `Appointment/$check-in` answered. */
+export function checkedInOf(p: Parameters): CheckedIn | undefined {
+  const appt = paramOf(p, 'appointment')?.resource as Appointment | undefined;
+  const code = paramOf(p, 'code')?.valueString;
+  if (!appt?.id || !code) {
+    return undefined;
+  }
+  const actor = (type: string): string | undefined =>
+    appt.participant?.map((x) => x.actor?.reference).find((r) => r?.startsWith(`${type}/`));
+  return {
+    appointmentId: appt.id,
+    code,
+    patientId: actor('Patient')?.slice('Patient/'.length),
+    room: actor('Location'),
+    start: appt.start,
+    reason: appt.description ?? appt.comment,
+  };
 }

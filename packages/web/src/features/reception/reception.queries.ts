@@ -13,6 +13,8 @@ import {
   type BhytResult,
   bhytResultOf,
   candidatesOf,
+  type CheckedIn,
+  checkedInOf,
   clinicRoomsOf,
   type MatchCandidate,
   matchParameters,
@@ -161,5 +163,29 @@ export function useTicket(encounterId: string): UseQueryResult<TicketView> {
       ]);
       return ticketView({ encounter, patient, room, department });
     },
+  });
+}
+
+/**
+ * Checks in a patient who booked in the portal (`Appointment/$check-in` with the scanned or typed code) and reads
+ * their record, so the visit can be registered in the booked room.
+ */
+export function useCheckIn(): UseMutationResult<{ checkedIn: CheckedIn; patient: Patient }, Error, string> {
+  const { fhir } = useSession();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (code: string) => {
+      const answer = await fhir.request<Parameters>('Appointment/$check-in', {
+        method: 'POST',
+        body: { resourceType: 'Parameters', parameter: [{ name: 'code', valueString: code }] },
+      });
+      const checkedIn = checkedInOf(answer);
+      if (!checkedIn?.patientId) {
+        throw new Error('The check-in answer names no patient');
+      }
+      const patient = await fhir.request<Patient>(`Patient/${encodeURIComponent(checkedIn.patientId)}`);
+      return { checkedIn, patient };
+    },
+    onSuccess: () => void client.invalidateQueries({ queryKey: ['Appointment'] }),
   });
 }
