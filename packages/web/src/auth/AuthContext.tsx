@@ -1,6 +1,6 @@
 import type { Organization } from '@medplum/fhirtypes';
 import { useQuery } from '@tanstack/react-query';
-import type { User } from 'oidc-client-ts';
+import type { User, UserManager } from 'oidc-client-ts';
 import { createContext, type ReactElement, type ReactNode, useContext, useEffect, useMemo, useState } from 'react';
 import { FhirClient } from '../api/fhir.ts';
 import { type StaffContext, staffContext } from '../app/staff.ts';
@@ -24,13 +24,30 @@ export function useSession(): Session {
   return s;
 }
 
-type AuthState = { kind: 'loading' } | { kind: 'signed-out'; error?: string } | { kind: 'signed-in'; user: User };
+export type AuthState =
+  { kind: 'loading' } | { kind: 'signed-out'; error?: string } | { kind: 'signed-in'; user: User };
 
-/** Resolves the sign-in (callback or stored user) and, when signed in, who the staff member is. */
-export function useAuthState(): AuthState {
+/** One OpenID Connect sign-in flow of the web app: the staff app's, or the patient portal's (own storage, own path). */
+export interface OidcFlow {
+  manager: () => UserManager;
+  /** Whether this page load is the return from the sign-in pages, and how to finish it. */
+  isCallback: () => boolean;
+  completeSignIn: () => Promise<User>;
+  /** The same for the return from signing out, when the flow has one. */
+  isSignOutCallback?: () => boolean;
+  completeSignOut?: () => Promise<void>;
+  /** Where to go when a return fails (the query string with the code is dropped). */
+  home: string;
+}
+
+/**
+ * Resolves a sign-in: the return from the sign-in (or sign-out) pages, or the stored user; then follows the manager's
+ * events (renewed, signed out elsewhere, renewal failed).
+ */
+export function useOidcState(flow: OidcFlow): AuthState {
   const [state, setState] = useState<AuthState>({ kind: 'loading' });
   useEffect(() => {
-    const m = userManager();
+    const m = flow.manager();
     let cancelled = false;
     const done = (s: AuthState): void => {
       if (!cancelled) {
@@ -39,14 +56,19 @@ export function useAuthState(): AuthState {
     };
     (async () => {
       try {
-        if (isSignInCallback()) {
-          done({ kind: 'signed-in', user: await completeSignIn() });
+        if (flow.isSignOutCallback?.() && flow.completeSignOut) {
+          await flow.completeSignOut();
+          done({ kind: 'signed-out' });
+          return;
+        }
+        if (flow.isCallback()) {
+          done({ kind: 'signed-in', user: await flow.completeSignIn() });
           return;
         }
         const user = await m.getUser();
         done(user && !user.expired ? { kind: 'signed-in', user } : { kind: 'signed-out' });
       } catch (err) {
-        window.history.replaceState({}, document.title, '/');
+        window.history.replaceState({}, document.title, flow.home);
         done({ kind: 'signed-out', error: err instanceof Error ? err.message : String(err) });
       }
     })();
@@ -61,8 +83,20 @@ export function useAuthState(): AuthState {
       m.events.removeUserSignedOut(onGone);
       m.events.removeSilentRenewError(onGone);
     };
-  }, []);
+  }, [flow]);
   return state;
+}
+
+const STAFF_FLOW: OidcFlow = {
+  manager: userManager,
+  isCallback: isSignInCallback,
+  completeSignIn,
+  home: '/',
+};
+
+/** Resolves the staff app's sign-in (callback or stored user). */
+export function useAuthState(): AuthState {
+  return useOidcState(STAFF_FLOW);
 }
 
 export function SessionProvider({ user, children }: { user: User; children: ReactNode }): ReactElement {

@@ -12,6 +12,7 @@ import { type ReactElement, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Navigate, NavLink, Route, Routes } from 'react-router';
 import { FhirClient } from '../api/fhir.ts';
+import { type AuthState, type OidcFlow, useOidcState } from '../auth/AuthContext.tsx';
 import { LANGUAGES, setLanguage } from '../i18n/index.ts';
 import { ErrorState, LoadingState } from '../ui/states/States.tsx';
 import { BookingPage } from './Booking.page.tsx';
@@ -65,49 +66,17 @@ function useInstallable(): void {
   }, []);
 }
 
-type AuthState = { kind: 'loading' } | { kind: 'signed-out'; error?: string } | { kind: 'signed-in'; user: User };
+const PORTAL_FLOW: OidcFlow = {
+  manager: portalUserManager,
+  isCallback: isPortalCallback,
+  completeSignIn: completePortalSignIn,
+  isSignOutCallback: isPortalSignOutCallback,
+  completeSignOut: completePortalSignOut,
+  home: '/portal',
+};
 
 function usePortalAuth(): AuthState {
-  const [state, setState] = useState<AuthState>({ kind: 'loading' });
-  useEffect(() => {
-    const m = portalUserManager();
-    let cancelled = false;
-    const done = (s: AuthState): void => {
-      if (!cancelled) {
-        setState(s);
-      }
-    };
-    (async () => {
-      try {
-        if (isPortalSignOutCallback()) {
-          await completePortalSignOut();
-          done({ kind: 'signed-out' });
-          return;
-        }
-        if (isPortalCallback()) {
-          done({ kind: 'signed-in', user: await completePortalSignIn() });
-          return;
-        }
-        const user = await m.getUser();
-        done(user && !user.expired ? { kind: 'signed-in', user } : { kind: 'signed-out' });
-      } catch (err) {
-        window.history.replaceState({}, document.title, '/portal');
-        done({ kind: 'signed-out', error: err instanceof Error ? err.message : String(err) });
-      }
-    })();
-    const onLoaded = (user: User): void => done({ kind: 'signed-in', user });
-    const onGone = (): void => done({ kind: 'signed-out' });
-    m.events.addUserLoaded(onLoaded);
-    m.events.addUserSignedOut(onGone);
-    m.events.addSilentRenewError(onGone);
-    return () => {
-      cancelled = true;
-      m.events.removeUserLoaded(onLoaded);
-      m.events.removeUserSignedOut(onGone);
-      m.events.removeSilentRenewError(onGone);
-    };
-  }, []);
-  return state;
+  return useOidcState(PORTAL_FLOW);
 }
 
 function LanguageSwitch(): ReactElement {

@@ -18,7 +18,6 @@ import type {
 import { OutcomeError, outcomes } from '@sen/fhir';
 import type { DiagnosisEntry } from '@sen/vn';
 import type { FhirOperation } from '../../fhir/operations.ts';
-import { SEN_STAFF_ROLE_SYSTEM } from '../../seed/demo-facility.ts';
 import { CATALOG_URLS } from '../terminology/kinds.ts';
 import {
   allow,
@@ -34,7 +33,7 @@ import {
   updateEncounter,
 } from './context.ts';
 import { amending } from './guard.ts';
-import { contentHash, versionedReference } from './signature.ts';
+import { contentHash, signatureProvenance, versionedReference } from './signature.ts';
 import { bmiOf, BMI, checkVitals, interpret, VITALS, vitalObservations, UCUM } from './vitals.ts';
 
 export const SD = 'https://sen.health.vn/fhir/StructureDefinition';
@@ -494,63 +493,23 @@ function conclude(deps: ClinicalDeps): FhirOperation {
           priorSignature = last?.id;
         }
         const provenance = tagged<Provenance>(
-          {
-            resourceType: 'Provenance',
-            target: content.map((r) => ({ reference: versionedReference(r) })),
-            recorded: now,
-            activity: {
-              coding: [
-                {
-                  system: 'http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion',
-                  code: 'LA',
-                  display: 'legally authenticated',
-                },
-              ],
-              text: finished ? 'Điều chỉnh và ký lại lượt khám' : 'Kết thúc và ký lượt khám',
-            },
-            ...(finished ? { reason: [{ text: amendReason }] } : {}),
-            agent: [
-              {
-                type: {
-                  coding: [
-                    { system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author' },
-                  ],
-                },
-                role: [{ coding: [{ system: SEN_STAFF_ROLE_SYSTEM, code: role }] }],
-                who: signer,
-              },
-            ],
-            ...(finished
-              ? {
-                  entity: [
-                    { role: 'revision' as const, what: { reference: previous } },
-                    ...(priorSignature
-                      ? [{ role: 'revision' as const, what: { reference: `Provenance/${priorSignature}` } }]
-                      : []),
-                  ],
-                }
-              : {}),
-            signature: [
-              {
-                type: [
-                  {
-                    system: 'urn:iso-astm:E1762-95:2013',
-                    code: '1.2.840.10065.1.12.1.1',
-                    display: "Author's Signature",
-                  },
-                ],
-                when: now,
-                who: signer,
-                sigFormat: 'application/octet-stream',
-                data: Buffer.from(hash, 'hex').toString('base64'),
-              },
-            ],
-            extension: [
-              { url: `${SD}/content-hash`, valueString: `sha256:${hash}` },
-              // the signer's sign-in session (password + TOTP); a PKI / remote signature is not wired in yet
-              { url: `${SD}/signature-method`, valueCode: 'session-mfa' },
-            ],
-          },
+          signatureProvenance({
+            signed: content,
+            hash,
+            signer,
+            role,
+            activity: finished ? 'Điều chỉnh và ký lại lượt khám' : 'Kết thúc và ký lượt khám',
+            now,
+            reason: finished ? amendReason : undefined,
+            entity: finished
+              ? [
+                  { role: 'revision', what: { reference: previous } },
+                  ...(priorSignature
+                    ? [{ role: 'revision' as const, what: { reference: `Provenance/${priorSignature}` } }]
+                    : []),
+                ]
+              : undefined,
+          }),
           ctx,
         );
         allow(call, 'create', provenance, ctx.patientId);

@@ -24,9 +24,8 @@ import type { FhirOperation, OperationCall } from '../../fhir/operations.ts';
 import type { FhirRouter } from '../../fhir/router.ts';
 import { principalOf } from '../../platform/gate/context.ts';
 import { FACILITY_TAG_SYSTEM, type Principal } from '../../platform/gate/gate.ts';
-import { SEN_STAFF_ROLE_SYSTEM } from '../../seed/demo-facility.ts';
 import { awaitingPayment } from '../billing/hold.ts';
-import { contentHash, versionedReference } from '../clinical/signature.ts';
+import { contentHash, signatureProvenance } from '../clinical/signature.ts';
 
 const SD = 'https://sen.health.vn/fhir/StructureDefinition';
 export const ORDER_CATEGORY_SYSTEM = 'https://sen.health.vn/fhir/CodeSystem/order-category';
@@ -430,51 +429,14 @@ function report(router: FhirRouter): FhirOperation {
         const hash = contentHash(signed);
         const signer: Reference<Practitioner> = interpreter ?? { display: 'Sen' };
         const provenance = withTags<Provenance>(
-          {
-            resourceType: 'Provenance',
-            target: signed.map((r) => ({ reference: versionedReference(r) })),
-            recorded: now,
-            activity: {
-              coding: [
-                {
-                  system: 'http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion',
-                  code: 'LA',
-                  display: 'legally authenticated',
-                },
-              ],
-              text: 'Ký kết quả chẩn đoán hình ảnh',
-            },
-            agent: [
-              {
-                type: {
-                  coding: [
-                    { system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author' },
-                  ],
-                },
-                role: [{ coding: [{ system: SEN_STAFF_ROLE_SYSTEM, code: 'radiologist' }] }],
-                who: signer,
-              },
-            ],
-            signature: [
-              {
-                type: [
-                  {
-                    system: 'urn:iso-astm:E1762-95:2013',
-                    code: '1.2.840.10065.1.12.1.1',
-                    display: "Author's Signature",
-                  },
-                ],
-                when: now,
-                who: signer,
-                sigFormat: 'application/octet-stream',
-                data: Buffer.from(hash, 'hex').toString('base64'),
-              },
-            ],
-            extension: [
-              { url: `${SD}/content-hash`, valueString: `sha256:${hash}` },
-              { url: `${SD}/signature-method`, valueCode: 'session-mfa' },
-            ],
-          },
+          signatureProvenance({
+            signed,
+            hash,
+            signer,
+            role: 'radiologist',
+            activity: 'Ký kết quả chẩn đoán hình ảnh',
+            now,
+          }),
           f.order,
         );
         call.req.access?.check('create', 'Provenance', provenance, [f.patientId]);
