@@ -2,7 +2,8 @@
  * The plain node:http pieces the local gateway simulators share (BHYT card check, payments, e-health book): a JSON
  * answer and a request body read with a size limit. Real HTTP on 127.0.0.1, so tests talk to a real server.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** Answers with a JSON body and its length. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -26,4 +27,13 @@ export async function readBody(req: IncomingMessage, limitBytes = 64 * 1024): Pr
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Starts the server on 127.0.0.1 (port 0: any free one); resolves with its base URL, rejects if it cannot listen. */
+export async function listenLocal(server: Server, port = 0): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

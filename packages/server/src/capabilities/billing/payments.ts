@@ -15,6 +15,8 @@ import type {
   Money,
   ParametersParameter,
   PaymentReconciliation,
+  Practitioner,
+  Reference,
 } from '@medplum/fhirtypes';
 import type { Queryable } from '@sen/db';
 import { outcomes, referenceId } from '@sen/fhir';
@@ -233,6 +235,32 @@ function invoiceOperation(deps: BillingDeps): FhirOperation {
   };
 }
 
+/** What a payment and a refund receipt share: the facility tag, the receipt number, when, and who took it. */
+function receiptSkeleton(
+  invoice: Invoice,
+  receipt: string,
+  now: Date,
+  access: AccessContext | undefined,
+): { base: Omit<PaymentReconciliation, 'paymentAmount'>; requestor?: Reference<Practitioner> } {
+  const principal = principalOf(access);
+  const requestor =
+    principal?.kind === 'staff' && principal.practitionerId
+      ? { reference: `Practitioner/${principal.practitionerId}` }
+      : undefined;
+  return {
+    requestor,
+    base: {
+      resourceType: 'PaymentReconciliation',
+      ...(invoice.meta?.tag ? { meta: { tag: invoice.meta.tag.filter((t) => t.system === FACILITY_TAG_SYSTEM) } } : {}),
+      identifier: [{ system: RECEIPT_SID, value: receipt }],
+      status: 'active',
+      created: now.toISOString(),
+      paymentDate: vietnamDay(now),
+      ...(requestor ? { requestor } : {}),
+    },
+  };
+}
+
 /** Records a payment of an issued invoice: receipt number, PaymentReconciliation, invoice balanced. */
 export async function recordPayment(
   deps: BillingDeps,
@@ -244,18 +272,9 @@ export async function recordPayment(
   const patientId = referenceId(invoice.subject, 'Patient') as string;
   const now = p.paidAt ?? new Date();
   const receipt = await nextNumber(q, 'PT', facilityOf(invoice), now);
-  const principal = principalOf(access);
-  const requestor =
-    principal?.kind === 'staff' && principal.practitionerId
-      ? { reference: `Practitioner/${principal.practitionerId}` }
-      : undefined;
+  const { base, requestor } = receiptSkeleton(invoice, receipt, now, access);
   const payment: PaymentReconciliation = {
-    resourceType: 'PaymentReconciliation',
-    ...(invoice.meta?.tag ? { meta: { tag: invoice.meta.tag.filter((t) => t.system === FACILITY_TAG_SYSTEM) } } : {}),
-    identifier: [{ system: RECEIPT_SID, value: receipt }],
-    status: 'active',
-    created: now.toISOString(),
-    paymentDate: vietnamDay(now),
+    ...base,
     paymentAmount: money(p.amount),
     paymentIdentifier: p.transactionId
       ? { system: `${PAYMENT_METHOD_SYSTEM}/vietqr`, value: p.transactionId }
@@ -263,7 +282,6 @@ export async function recordPayment(
     outcome: 'complete',
     disposition: `${METHOD_VI[p.method]} — phiếu thu ${receipt}`,
     formCode: { coding: [{ system: PAYMENT_METHOD_SYSTEM, code: p.method, display: METHOD_VI[p.method] }] },
-    ...(requestor ? { requestor } : {}),
     detail: [
       {
         type: { coding: [{ system: PAYMENT_TYPE, code: 'payment' }] },
@@ -479,22 +497,12 @@ function refundOperation(deps: BillingDeps): FhirOperation {
         const paid = new Decimal(inv.totalNet?.value ?? 0);
         const now = new Date();
         const number = await nextNumber(q, 'PT', facilityOf(inv), now);
-        const principalRef =
-          principal?.kind === 'staff' && principal.practitionerId
-            ? { reference: `Practitioner/${principal.practitionerId}` }
-            : undefined;
         const refund: PaymentReconciliation = {
-          resourceType: 'PaymentReconciliation',
-          ...(inv.meta?.tag ? { meta: { tag: inv.meta.tag.filter((t) => t.system === FACILITY_TAG_SYSTEM) } } : {}),
-          identifier: [{ system: RECEIPT_SID, value: number }],
-          status: 'active',
-          created: now.toISOString(),
-          paymentDate: vietnamDay(now),
+          ...receiptSkeleton(inv, number, now, call.req.access).base,
           paymentAmount: money(paid.negated()),
           outcome: 'complete',
           disposition: `Hoàn tiền: ${reason}`,
           formCode: { coding: [{ system: PAYMENT_METHOD_SYSTEM, code: 'refund', display: 'Hoàn tiền' }] },
-          ...(principalRef ? { requestor: principalRef } : {}),
           detail: [
             {
               type: { coding: [{ system: PAYMENT_TYPE, code: 'adjustment' }] },

@@ -5,9 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type PaymentConfirmation, type PaymentRequest, SIGNATURE_HEADER, sign, verifySignature } from './gateway.ts';
-import { readBody, sendJson } from '../../platform/simulator-http.ts';
+import { listenLocal, readBody, sendJson } from '../../platform/simulator-http.ts';
 
 export interface PaymentSimulator {
   url: string;
@@ -96,10 +95,9 @@ export async function startPaymentSimulator(options: {
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const url = await listenLocal(server, options.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     payments,
     pay,
     async close() {

@@ -4,10 +4,9 @@
  * be switched "down" (HTTP 503) or slowed, so outage handling is tested over real HTTP.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fold, normalizeBhytCode } from '@sen/vn';
 import { type BhytCardInfo, LOOKUP_PATH, toGatewayDate } from './gateway.ts';
-import { readBody, sendJson } from '../../platform/simulator-http.ts';
+import { listenLocal, readBody, sendJson } from '../../platform/simulator-http.ts';
 
 export interface BhytSimulator {
   /** Base URL, e.g. http://127.0.0.1:41234 */
@@ -85,13 +84,9 @@ export async function startBhytSimulator(options: {
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listenLocal(server, options.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     setDown: (d) => {
       down = d;
     },

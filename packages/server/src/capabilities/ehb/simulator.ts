@@ -9,11 +9,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SUBMIT_PATH } from './gateway.ts';
 import { verifyEnvelope } from './signer.ts';
 import { parseEnvelope } from './xml.ts';
-import { readBody, sendJson } from '../../platform/simulator-http.ts';
+import { listenLocal, readBody, sendJson } from '../../platform/simulator-http.ts';
 
 export interface EhbSimulator {
   url: string;
@@ -133,13 +132,9 @@ export async function startEhbSimulator(options: {
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listenLocal(server, options.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     failNext: (n) => {
       failures = n;
     },
